@@ -64,7 +64,7 @@ function Invoke-ChildPowerShell {
     $cmd = Get-ChildPowerShell
     $exe = $cmd[0]
     $pre = @($cmd | Select-Object -Skip 1)
-    & $exe @pre -NoProfile -NonInteractive -File $File @Arguments
+    & $exe @pre -NoProfile -NonInteractive -File $File @Arguments | Out-Host
     return $LASTEXITCODE
 }
 
@@ -132,6 +132,7 @@ function Invoke-Test {
     $pesterExit = Invoke-ChildPowerShell -File (Join-Path $Root 'tools/Invoke-PesterTests.ps1') -Arguments $pesterArgs
     if (Test-Path $summary) {
         $p = Get-Content -LiteralPath $summary -Raw | ConvertFrom-Json
+        $p = [pscustomobject]@{ Passed = [int]$p.Passed; Failed = [int]$p.Failed; Skipped = [int]$p.Skipped }
         $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
         Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $p.Passed, $p.Failed, $p.Skipped)
         if ($pesterExit -ne 0 -and $p.Failed -eq 0) { $failed += 1; Write-Host 'Pester ended with an error outside any test (see above).' -ForegroundColor Red }

@@ -8,6 +8,8 @@
     Description          = 'Package Large Language Models as OCI artifacts from a Modelfile, encrypt their layers (ocicrypt), move them through any OCI registry and export them to the layouts model runtimes read.'
     PowerShellVersion    = '5.1'
     CompatiblePSEditions = @('Core', 'Desktop')
+    # Loaded up front so scripts can name the core's types ([Kapsule.Content.OciLayoutStore], ...).
+    RequiredAssemblies   = @('bin/Kapsule.Core.dll')
     FormatsToProcess     = @('Kapsule.Format.ps1xml')
     FunctionsToExport    = @()
     CmdletsToExport      = @(

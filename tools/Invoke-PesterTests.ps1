@@ -10,6 +10,8 @@ param(
     [string] $Tag
 )
 $ErrorActionPreference = 'Stop'
+# Plain text: ANSI escapes in error messages are invalid in the NUnit XML report.
+if ($PSVersionTable.PSVersion.Major -ge 7 -and (Get-Variable PSStyle -ErrorAction Ignore)) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module $PesterModule -Force
 $env:KAPSULE_MODULE_PATH = $ModulePath
 
@@ -25,7 +27,14 @@ $config.TestResult.OutputFormat = 'NUnitXml'
 $config.TestResult.OutputPath = Join-Path $ResultsPath 'pester.xml'
 if ($Tag) { $config.Filter.Tag = @($Tag -split ',') }
 
-$result = Invoke-Pester -Configuration $config
+try {
+    $result = Invoke-Pester -Configuration $config
+}
+catch {
+    Write-Host "Pester itself failed: $_" -ForegroundColor Red
+    [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 } | ConvertTo-Json | Set-Content -LiteralPath $SummaryPath -Encoding utf8
+    exit 1
+}
 [pscustomobject]@{
     Passed  = $result.PassedCount
     Failed  = $result.FailedCount + $result.FailedBlocksCount + $result.FailedContainersCount

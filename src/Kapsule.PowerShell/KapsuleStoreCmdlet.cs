@@ -40,7 +40,7 @@ namespace Kapsule.PowerShell
             return entries.Where(e => e.GetAnnotation(Annotations.RefName) is string n && (n == pattern || n == normalized));
         }
 
-        protected static string NormalizeName(string name) => name; // TODO-MERGE: Reference normalisation
+        protected static string NormalizeName(string name) => ReferenceNames.Normalize(name);
 
         protected KapsuleImage? TryLoad(Descriptor entry)
         {
