@@ -16,6 +16,8 @@
         'ConvertFrom-KapsuleModelfile'
         'ConvertTo-KapsuleModelfile'
         'Get-KapsuleImage'
+        'Get-KapsuleModel'
+        'Publish-KapsuleImage'
         'Remove-KapsuleImage'
         'Test-KapsuleImage'
     )
