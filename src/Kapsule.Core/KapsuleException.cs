@@ -52,5 +52,11 @@ namespace Kapsule
         public const string StoreLocked = "KapsuleStoreLocked";
         public const string UnsafePath = "KapsuleUnsafePath";
         public const string Cancelled = "KapsuleOperationCancelled";
+        /// <summary>The Modelfile's text does not follow the grammar (unknown instruction, unterminated string, missing value).</summary>
+        public const string ModelfileSyntax = "KapsuleModelfileSyntax";
+        /// <summary>The Modelfile parses but says something invalid (unknown parameter, bad value or role, bad semver, no FROM).</summary>
+        public const string ModelfileInvalid = "KapsuleModelfileInvalid";
+        /// <summary>The Modelfile named by a path does not exist.</summary>
+        public const string ModelfileNotFound = "KapsuleModelfileNotFound";
     }
 }
