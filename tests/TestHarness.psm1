@@ -404,7 +404,7 @@ function Start-FaultProxy {
         Number % FailEvery == 0: answered 503 with Retry-After (never forwarded). Else number % DropEvery == 0:
         forwarded, then the response is cut mid-body and the connection closed (after half the Content-Length,
         or after Random(Seed) bytes in [1, length-1] with -Seed; a response without body is dropped before its head).
-        -CutAfterBytes N: the first -CutCount (default 1) blob GETs (/v2/<name>/blobs/<digest>) are cut after N
+        -CutAfterBytes N: the first -CutCount (default 1) blob GETs (of those matching -Match, when given) (/v2/<name>/blobs/<digest>) are cut after N
         body bytes when their 200/206 body is longer than N. Every response carries Connection: close.
     .OUTPUTS
         PSCustomObject (PSTypeName Kapsule.FaultProxy): Url, HostPort, Port, Target, StatsUrl, Process, TempDir,

@@ -35,7 +35,7 @@ namespace Kapsule.PowerShell
         [ValidateRange(1, 32)]
         public int ThrottleLimit { get; set; } = 3;
 
-        protected RegistryClient CreateClient(string registry, UploadMode uploadMode = UploadMode.Auto)
+        protected RegistryClient CreateClient(string registry, UploadMode uploadMode = UploadMode.Auto, long chunkSize = 64L * 1024 * 1024)
         {
             ICredentialProvider? provider = DefaultCredentialProvider();
             if (Credential != null)
@@ -52,6 +52,7 @@ namespace Kapsule.PowerShell
                 CaFile = CaFile is null ? null : GetUnresolvedProviderPathFromPSPath(CaFile),
                 MaxParallelTransfers = ThrottleLimit,
                 UploadMode = uploadMode,
+                ChunkSize = chunkSize,
                 Log = PostVerbose,
             });
         }

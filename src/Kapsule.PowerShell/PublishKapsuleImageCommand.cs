@@ -34,6 +34,11 @@ namespace Kapsule.PowerShell
         [Parameter]
         public UploadMode UploadMode { get; set; } = UploadMode.Auto;
 
+        /// <summary>Chunk size in bytes for chunked uploads (default 64 MiB; the registry may ask for more).</summary>
+        [Parameter]
+        [ValidateRange(1024, long.MaxValue)]
+        public long ChunkSize { get; set; } = 64L * 1024 * 1024;
+
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
@@ -105,7 +110,7 @@ namespace Kapsule.PowerShell
                     else
                     {
                         var reference = destination.Registry!;
-                        using var client = CreateClient(reference.Registry, UploadMode);
+                        using var client = CreateClient(reference.Registry, UploadMode, ChunkSize);
                         result = await ImageTransfer.PushAsync(client, source, manifest, reference, progress, ct).ConfigureAwait(false);
                         published = new KapsuleImage(reference.ToString(), manifest, image.Manifest, null);
                     }

@@ -122,7 +122,7 @@ internal sealed class FaultProxy
                 }
             }
 
-            if (fault == Fault.None && cutAfterBytes >= 0 && request.Method == "GET" && BlobPath.IsMatch(request.Path))
+            if (fault == Fault.None && cutAfterBytes >= 0 && request.Method == "GET" && BlobPath.IsMatch(request.Path) && (match is null || matchNumber > 0))
             {
                 if (Interlocked.Increment(ref blobGets) <= cutCount)
                 {

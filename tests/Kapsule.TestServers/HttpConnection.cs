@@ -31,6 +31,13 @@ internal sealed class HttpConnection : IDisposable
         int searchFrom = start;
         while (true)
         {
+            // A real HTTP server drops a connection that does not start with a method (e.g. a TLS ClientHello)
+            // at once; so does this one, so clients probing for TLS get a quick answer.
+            if (end > start && (buffer[start] < 'A' || buffer[start] > 'Z'))
+            {
+                throw new InvalidDataException("not an HTTP request");
+            }
+
             for (int i = Math.Max(searchFrom, start); i + 3 < end; i++)
             {
                 if (buffer[i] == '\r' && buffer[i + 1] == '\n' && buffer[i + 2] == '\r' && buffer[i + 3] == '\n')

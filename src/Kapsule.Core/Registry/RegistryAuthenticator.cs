@@ -25,6 +25,8 @@ namespace Kapsule.Registry
         {
             public string? BasicHeader;
             public AuthChallenge? Bearer;
+            /// <summary>One token request at a time per registry: concurrent transfers wait and share it.</summary>
+            public readonly SemaphoreSlim Gate = new SemaphoreSlim(1, 1);
             public readonly ConcurrentDictionary<string, (string Token, DateTime Expires)> Tokens =
                 new ConcurrentDictionary<string, (string, DateTime)>(StringComparer.Ordinal);
         }
@@ -66,7 +68,10 @@ namespace Kapsule.Registry
         }
 
         /// <summary>Answers a 401. Returns true when the request is worth sending again.</summary>
-        public async Task<bool> AuthenticateAsync(string registry, Uri baseUri, string? scope, IReadOnlyList<AuthChallenge> challenges, CancellationToken cancellationToken)
+        /// <param name="sentAuthorization">The Authorization header the refused request carried, if any: when
+        /// another request has meanwhile obtained a newer credential, the request is simply sent again with it.</param>
+        public async Task<bool> AuthenticateAsync(string registry, Uri baseUri, string? scope, IReadOnlyList<AuthChallenge> challenges,
+            string? sentAuthorization, CancellationToken cancellationToken)
         {
             var state = _states.GetOrAdd(registry, _ => new State());
             var bearer = challenges.FirstOrDefault(c => c.IsBearer && !string.IsNullOrEmpty(c.Realm));
@@ -74,14 +79,30 @@ namespace Kapsule.Registry
             {
                 state.Bearer = bearer;
                 var wanted = MergeScopes(scope, bearer.Scope);
-                var token = await TokenAsync(state, registry, baseUri, wanted, true, cancellationToken).ConfigureAwait(false);
-                if (token != null && wanted != (scope ?? string.Empty)) state.Tokens[scope ?? string.Empty] = state.Tokens[wanted];
-                return token != null;
+                await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    // Another request may have fetched a token while this one waited: use it unless it is the one refused.
+                    bool fresh = state.Tokens.TryGetValue(wanted, out var current) && current.Expires > DateTime.UtcNow &&
+                                 sentAuthorization != "Bearer " + current.Token;
+                    if (!fresh && await FetchTokenAsync(state, registry, wanted, cancellationToken).ConfigureAwait(false) == null) return false;
+                    if (wanted != (scope ?? string.Empty)) state.Tokens[scope ?? string.Empty] = state.Tokens[wanted];
+                    return true;
+                }
+                finally
+                {
+                    state.Gate.Release();
+                }
             }
             var basic = challenges.FirstOrDefault(c => c.IsBasic);
             if (basic != null)
             {
-                if (state.BasicHeader != null) return false; // already sent and refused
+                if (state.BasicHeader != null)
+                {
+                    // Refused with the header we have: the credentials are wrong. Sent without it (a request that
+                    // raced the first challenge): send again with it.
+                    return sentAuthorization != "Basic " + state.BasicHeader;
+                }
                 var credential = await CredentialAsync(registry, cancellationToken).ConfigureAwait(false);
                 if (credential == null || string.IsNullOrEmpty(credential.UserName)) return false;
                 EnsureSafeToSend(baseUri, registry);
@@ -120,6 +141,20 @@ namespace Kapsule.Registry
         private async Task<string?> TokenAsync(State state, string registry, Uri baseUri, string scope, bool forceNew, CancellationToken cancellationToken)
         {
             if (!forceNew && state.Tokens.TryGetValue(scope, out var cached) && cached.Expires > DateTime.UtcNow) return cached.Token;
+            await state.Gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                if (!forceNew && state.Tokens.TryGetValue(scope, out cached) && cached.Expires > DateTime.UtcNow) return cached.Token;
+                return await FetchTokenAsync(state, registry, scope, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                state.Gate.Release();
+            }
+        }
+
+        private async Task<string?> FetchTokenAsync(State state, string registry, string scope, CancellationToken cancellationToken)
+        {
             var challenge = state.Bearer!;
             var credential = await CredentialAsync(registry, cancellationToken).ConfigureAwait(false);
             if (credential?.RegistryToken is string ready && ready.Length > 0) return ready;

@@ -164,12 +164,14 @@ namespace Kapsule.Registry
             {
                 using var probe = new HttpRequestMessage(HttpMethod.Get, new Uri(https, "v2/"));
                 using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                cts.CancelAfter(TimeSpan.FromSeconds(30));
+                cts.CancelAfter(TimeSpan.FromSeconds(10));
                 using var _ = await _http.SendAsync(probe, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
                 return https;
             }
-            catch (HttpRequestException e) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when ((e is HttpRequestException || e is OperationCanceledException) && !cancellationToken.IsCancellationRequested)
             {
+                // A TLS handshake that fails for a reason other than the certificate (a plain-HTTP server
+                // answering, or not answering, a ClientHello) means the registry does not speak TLS.
                 if (_tlsFailures.TryGetValue(https.Authority, out var why)) throw TlsUntrusted(registry, why, e);
                 Log($"{registry} does not answer HTTPS ({e.GetBaseException().Message}); using plain HTTP.");
                 return new Uri("http://" + host + "/");
@@ -196,15 +198,19 @@ namespace Kapsule.Registry
             {
                 attempt++;
                 HttpResponseMessage response;
+                string? sentAuthorization;
                 try
                 {
                     using var request = make(baseUri);
                     await _auth.ApplyAsync(request, registry, baseUri, scope, cancellationToken).ConfigureAwait(false);
+                    sentAuthorization = request.Headers.Authorization?.ToString();
                     response = await SendOnceAsync(request, cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (IsTransient(e, cancellationToken))
                 {
-                    if (!retry || attempt >= _options.MaxAttempts) throw Unreachable(registry, e, attempt);
+                    // Requests with a body are retried by their caller, which knows how to resume them.
+                    if (!retry) throw;
+                    if (attempt >= _options.MaxAttempts) throw Unreachable(registry, e, attempt);
                     Log($"{registry}: {e.GetBaseException().Message}; retry {attempt} of {_options.MaxAttempts - 1}.");
                     await DelayAsync(attempt, null, cancellationToken).ConfigureAwait(false);
                     continue;
@@ -214,7 +220,7 @@ namespace Kapsule.Registry
                 {
                     reauthenticated = true;
                     var challenges = response.Headers.WwwAuthenticate.SelectMany(h => AuthChallenge.Parse(h.ToString())).ToList();
-                    if (await _auth.AuthenticateAsync(registry, baseUri, scope, challenges, cancellationToken).ConfigureAwait(false))
+                    if (await _auth.AuthenticateAsync(registry, baseUri, scope, challenges, sentAuthorization, cancellationToken).ConfigureAwait(false))
                     {
                         response.Dispose();
                         attempt--;
@@ -343,7 +349,30 @@ namespace Kapsule.Registry
 
         // ------------------------------------------------------------------ manifests
 
-        public async Task<ManifestResult> GetManifestAsync(Reference reference, CancellationToken cancellationToken = default)
+        public Task<ManifestResult> GetManifestAsync(Reference reference, CancellationToken cancellationToken = default)
+            => WithRetriesAsync(reference.Registry, () => FetchManifestAsync(reference, cancellationToken), cancellationToken);
+
+        /// <summary>
+        /// Retries a whole request-and-read (for responses whose body is read after SendAsync returned, where a
+        /// connection cut mid-body is transient too).
+        /// </summary>
+        private async Task<T> WithRetriesAsync<T>(string registry, Func<Task<T>> operation, CancellationToken cancellationToken)
+        {
+            for (int attempt = 1; ; attempt++)
+            {
+                try
+                {
+                    return await operation().ConfigureAwait(false);
+                }
+                catch (Exception e) when (IsTransient(e, cancellationToken) && attempt < _options.MaxAttempts)
+                {
+                    Log($"{registry}: {e.GetBaseException().Message}; retry {attempt} of {_options.MaxAttempts - 1}.");
+                    await DelayAsync(attempt, null, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        private async Task<ManifestResult> FetchManifestAsync(Reference reference, CancellationToken cancellationToken)
         {
             var target = reference.ToString();
             using var response = await SendAsync(reference.Registry, Scope(reference.Repository, false), b =>
