@@ -52,5 +52,11 @@ namespace Kapsule
         public const string StoreLocked = "KapsuleStoreLocked";
         public const string UnsafePath = "KapsuleUnsafePath";
         public const string Cancelled = "KapsuleOperationCancelled";
+        public const string InvalidRegistry = "KapsuleInvalidRegistry";
+        public const string InvalidCredential = "KapsuleInvalidCredential";
+        public const string CredentialConfigInvalid = "KapsuleCredentialConfigInvalid";
+        public const string CredentialHelperFailed = "KapsuleCredentialHelperFailed";
+        public const string CredentialStoreFailed = "KapsuleCredentialStoreFailed";
+        public const string NotLoggedIn = "KapsuleNotLoggedIn";
     }
 }
