@@ -45,6 +45,9 @@ namespace Kapsule.Registry
     /// applies, else <c>auths[key].auth</c>. Docker Hub's key is <c>https://index.docker.io/v1/</c>, any other
     /// registry's is its <c>host[:port]</c>. Every other field of the file is kept, the file is replaced
     /// atomically and is readable by its owner only (0600) on Unix.</para>
+    /// <para>One instance remembers each registry's answer (helpers are programs, and a transfer asks
+    /// often); <see cref="StoreAsync"/> and <see cref="EraseAsync"/> forget it. Create a new instance to see
+    /// changes made by other programs.</para>
     /// </remarks>
     public sealed class DockerConfigCredentialProvider : ICredentialProvider
     {
@@ -536,14 +539,14 @@ namespace Kapsule.Registry
         private static void WriteAtomically(string path, JsonObject root)
         {
             var dir = Path.GetDirectoryName(path)!;
-            if (!Directory.Exists(dir))
-            {
-                Directory.CreateDirectory(dir);
-                SetUnixMode(dir, 0x1C0 /* 0700 */);
-            }
             var temp = Path.Combine(dir, "." + Path.GetFileName(path) + "." + Guid.NewGuid().ToString("N").Substring(0, 12) + ".tmp");
             try
             {
+                if (!Directory.Exists(dir))
+                {
+                    Directory.CreateDirectory(dir);
+                    SetUnixMode(dir, 0x1C0 /* 0700, as docker creates it */);
+                }
                 // Restrict the mode while the file is still empty, so the secrets are never readable by others.
                 using (new FileStream(temp, FileMode.CreateNew, FileAccess.Write)) { }
                 SetUnixMode(temp, 0x180 /* 0600 */);
