@@ -13,8 +13,10 @@
     FormatsToProcess     = @('Kapsule.Format.ps1xml')
     FunctionsToExport    = @()
     CmdletsToExport      = @(
+        'Connect-KapsuleRegistry'
         'ConvertFrom-KapsuleModelfile'
         'ConvertTo-KapsuleModelfile'
+        'Disconnect-KapsuleRegistry'
         'Get-KapsuleImage'
         'Get-KapsuleModel'
         'Publish-KapsuleImage'

@@ -201,6 +201,21 @@ Describe 'Basic auth (htpasswd)' -Tag 'Registry' {
         Assert-SameImage $src $ref $dst $ref
     }
 
+    It 'uses the login in a docker config file when no -Credential is given' {
+        $configDir = New-TestFolder 'docker-config'
+        $auth = [Convert]::ToBase64String([Text.Encoding]::UTF8.GetBytes("$($reg.UserName):$($reg.Password)"))
+        @{ auths = @{ $reg.HostPort = @{ auth = $auth } } } | ConvertTo-Json -Depth 4 | Set-Content (Join-Path $configDir 'config.json')
+        $saved = $env:DOCKER_CONFIG, $env:REGISTRY_AUTH_FILE
+        $env:DOCKER_CONFIG = $configDir
+        $env:REGISTRY_AUTH_FILE = Join-Path $configDir 'no-such-auth.json'
+        try {
+            Publish-KapsuleImage -StorePath $src $ref -Destination "$($reg.HostPort)/secure/from-config:v1"
+            $dst = New-TestFolder 'dst'
+            (Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/secure/from-config:v1").Digest | Should -Be (Get-KapsuleImage -StorePath $src $ref).Digest
+        }
+        finally { $env:DOCKER_CONFIG, $env:REGISTRY_AUTH_FILE = $saved }
+    }
+
     It 'refuses a wrong password with KapsuleAuthenticationFailed and stores nothing' {
         $dst = New-TestFolder 'dst'
         { Get-KapsuleModel -StorePath $dst $ref -Credential $bad -ErrorAction Stop } |

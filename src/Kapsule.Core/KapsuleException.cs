@@ -58,5 +58,11 @@ namespace Kapsule
         public const string ModelfileInvalid = "KapsuleModelfileInvalid";
         /// <summary>The Modelfile named by a path does not exist.</summary>
         public const string ModelfileNotFound = "KapsuleModelfileNotFound";
+        public const string InvalidRegistry = "KapsuleInvalidRegistry";
+        public const string InvalidCredential = "KapsuleInvalidCredential";
+        public const string CredentialConfigInvalid = "KapsuleCredentialConfigInvalid";
+        public const string CredentialHelperFailed = "KapsuleCredentialHelperFailed";
+        public const string CredentialStoreFailed = "KapsuleCredentialStoreFailed";
+        public const string NotLoggedIn = "KapsuleNotLoggedIn";
     }
 }

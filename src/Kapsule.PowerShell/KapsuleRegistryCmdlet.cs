@@ -58,7 +58,7 @@ namespace Kapsule.PowerShell
         }
 
         /// <summary>Logins stored by Connect-KapsuleRegistry, docker login or podman login.</summary>
-        protected static ICredentialProvider? DefaultCredentialProvider() => null; // TODO-MERGE: DockerConfigCredentialProvider
+        protected static ICredentialProvider? DefaultCredentialProvider() => new DockerConfigCredentialProvider();
 
         /// <summary>Opens an OCI layout folder given by the user.</summary>
         protected OciLayoutStore OpenFolder(string folder, bool create) => new OciLayoutStore(folder, create);
