@@ -118,6 +118,47 @@ Describe 'Push and pull through a registry' -Tag 'Registry' {
         finally { Stop-FaultProxy $proxy }
     }
 
+    It 'stops promptly on Ctrl+C mid-pull, keeps what it had, and resumes from there' {
+        Publish-KapsuleImage -StorePath $src $ref
+        $big = ((Get-KapsuleImage -StorePath $src $ref).Layers | Sort-Object Size -Descending)[0]
+        $dst = New-TestFolder 'dst'
+        $partial = Join-Path $dst ('.kapsule/partial/sha256-' + $big.Digest.Substring(7))
+        $slow = Start-FaultProxy -Target $reg -RateBytesPerSecond 512KB
+        try {
+            $ps = [powershell]::Create()
+            $null = $ps.AddCommand('Import-Module').AddParameter('Name', $KapsuleModulePath).AddStatement().
+                AddCommand('Get-KapsuleModel').AddParameter('StorePath', $dst).AddParameter('Reference', "$($slow.HostPort)/team/model:v1")
+            $null = $ps.BeginInvoke()
+            # wait, bounded, until the download has bytes on disk, then press Ctrl+C
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ((Test-Path $partial) -and (Get-Item $partial).Length -gt 0)) {
+                if ([DateTime]::UtcNow -gt $deadline) { throw 'the download never started' }
+                Start-Sleep -Milliseconds 20
+            }
+            $ps.Stop()
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Dispose()
+        }
+        finally { Stop-FaultProxy $slow }
+
+        @(Get-KapsuleImage -StorePath $dst).Count | Should -Be 0
+        Test-Path (Join-Path $dst "blobs/sha256/$($big.Digest.Substring(7))") | Should -BeFalse
+        $kept = (Get-Item $partial).Length
+        $kept | Should -BeGreaterThan 0
+        $kept | Should -BeLessThan $big.Size
+
+        $proxy = Start-FaultProxy -Target $reg
+        try {
+            $img = Get-KapsuleModel -StorePath $dst "$($proxy.HostPort)/team/model:v1"
+            (Test-KapsuleImage -StorePath $dst $img.Reference).Passed | Should -BeTrue
+            $get = @((Get-FaultProxyStats -Proxy $proxy).log | Where-Object { $_.method -eq 'GET' -and $_.target -like "*/blobs/$($big.Digest)" })
+            $get.Count | Should -Be 1
+            $get[0].range | Should -Be "bytes=$kept-"
+            Test-Path $partial | Should -BeFalse
+        }
+        finally { Stop-FaultProxy $proxy }
+    }
+
     It 'completes push and pull through dropped connections and 503s' {
         $proxy = Start-FaultProxy -Target $reg -FailEvery 4 -DropEvery 7 -Seed 11
         try {

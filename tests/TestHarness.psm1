@@ -420,6 +420,8 @@ function Start-FaultProxy {
         [int]$CutCount = 1,
         [string]$Match,
         [string]$RetryAfter = '0',
+        # Hold every response body to this many bytes per second (0: no limit).
+        [long]$RateBytesPerSecond = 0,
         [int]$TimeoutSeconds = 20
     )
     $targetUrl = if ($Target -is [string] -or $Target -is [uri]) { "$Target" } else { "$($Target.Url)" }
@@ -431,6 +433,7 @@ function Start-FaultProxy {
     if ($null -ne $Seed) { $proxyArgs += @('--seed', "$Seed") }
     if ($CutAfterBytes -ge 0) { $proxyArgs += @('--cut-after-bytes', "$CutAfterBytes", '--cut-count', "$CutCount") }
     if ($Match) { $proxyArgs += @('--match', $Match) }
+    if ($RateBytesPerSecond -gt 0) { $proxyArgs += @('--rate', "$RateBytesPerSecond") }
     try {
         $server = Start-TestServerProcess -ArgumentList $proxyArgs -LogDirectory $tempDir -Name 'proxy' -TimeoutSeconds $TimeoutSeconds
     }

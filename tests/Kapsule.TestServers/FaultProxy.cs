@@ -38,6 +38,7 @@ internal sealed class FaultProxy
     private readonly Regex? match;
     private readonly string retryAfter;
     private readonly Random? random;
+    private readonly long rateBytesPerSecond;
     private readonly object gate = new();
     private readonly List<LogEntry> log = new();
     private long total;
@@ -65,6 +66,7 @@ internal sealed class FaultProxy
         match = pattern is null ? null : new Regex(pattern, RegexOptions.CultureInvariant);
         retryAfter = o.Get("retry-after") ?? "0";
         random = o.Has("seed") ? new Random(o.GetInt("seed", 0)) : null;
+        rateBytesPerSecond = o.GetLong("rate", 0);
     }
 
     private enum Fault
@@ -236,7 +238,7 @@ internal sealed class FaultProxy
             }
 
             await down.WriteAsync(response.ToString()).ConfigureAwait(false);
-            entry.Sent = await RelayAsync(up, down.Stream, limit).ConfigureAwait(false);
+            entry.Sent = await RelayAsync(up, down.Stream, limit, rateBytesPerSecond).ConfigureAwait(false);
             _ = bodyPump.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
         }
         catch (Exception ex) when (ex is IOException or SocketException or InvalidDataException or ObjectDisposedException or FormatException)
@@ -272,10 +274,11 @@ internal sealed class FaultProxy
     }
 
     /// <summary>Copies the response body to EOF (upstream closes: Connection: close), or only <paramref name="limit"/> bytes.</summary>
-    private static async Task<long> RelayAsync(HttpConnection up, Stream downstream, long? limit)
+    private static async Task<long> RelayAsync(HttpConnection up, Stream downstream, long? limit, long rate)
     {
-        byte[] chunk = new byte[81920];
+        byte[] chunk = new byte[rate > 0 ? (int)Math.Min(81920, Math.Max(1024, rate / 20)) : 81920];
         long sent = 0;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         while (limit is null || sent < limit)
         {
             int want = limit is null ? chunk.Length : (int)Math.Min(chunk.Length, limit.Value - sent);
@@ -287,6 +290,15 @@ internal sealed class FaultProxy
 
             await downstream.WriteAsync(chunk.AsMemory(0, n)).ConfigureAwait(false);
             sent += n;
+            if (rate > 0)
+            {
+                // --rate: hold response bodies to a bandwidth, so a test can act while a transfer is in flight.
+                var due = TimeSpan.FromSeconds((double)sent / rate) - clock.Elapsed;
+                if (due > TimeSpan.Zero)
+                {
+                    await Task.Delay(due).ConfigureAwait(false);
+                }
+            }
         }
 
         await downstream.FlushAsync().ConfigureAwait(false);
