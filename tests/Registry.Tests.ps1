@@ -182,6 +182,28 @@ Describe 'Push and pull through a registry' -Tag 'Registry' {
         @(Get-KapsuleImage -StorePath $dst).Count | Should -Be 0
     }
 
+    It 'refuses blobs whose size differs from a (hostile) manifest, keeping no partial' {
+        Publish-KapsuleImage -StorePath $src $ref
+        $accept = @{ Accept = 'application/vnd.oci.image.manifest.v1+json' }
+        $m = Invoke-RestMethod "$($reg.Url)/v2/team/model/manifests/v1" -Headers $accept
+        $big = ($m.layers | Sort-Object size -Descending)[0]
+        $real = $big.size
+        foreach ($case in @(@{ Tag = 'short'; Size = $real - 10 }, @{ Tag = 'long'; Size = $real + 10 })) {
+            $big.size = $case.Size
+            $r = Invoke-WebRequest -Method Put "$($reg.Url)/v2/team/model/manifests/$($case.Tag)" -SkipHttpErrorCheck `
+                -ContentType 'application/vnd.oci.image.manifest.v1+json' -Body ($m | ConvertTo-Json -Depth 10 -Compress)
+            $r.StatusCode | Should -Be 201
+        }
+        $dst = New-TestFolder 'dst'
+        foreach ($tag in 'short', 'long') {
+            { Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/team/model:$tag" -ErrorAction Stop } |
+                Should -Throw -ErrorId 'KapsuleSizeMismatch,*'
+        }
+        @(Get-KapsuleImage -StorePath $dst).Count | Should -Be 0
+        Test-Path (Join-Path $dst ('blobs/sha256/' + $big.digest.Substring(7))) | Should -BeFalse
+        @(Get-ChildItem (Join-Path $dst '.kapsule/partial')).Count | Should -Be 0
+    }
+
     It 'writes a standalone OCI layout with -Path that skopeo reads' {
         $layout = Join-Path (New-TestFolder 'layout') 'model'
         $img = Get-KapsuleModel -StorePath $src $ref -Path $layout

@@ -125,6 +125,13 @@ namespace Kapsule.Content
             return new Descriptor(mediaType, Digest, length);
         }
 
+        /// <summary>Deletes what was downloaded (the source proved to be wrong about this blob).</summary>
+        public void Discard()
+        {
+            Dispose();
+            OciLayoutStore.TryDelete(_path);
+        }
+
         public void Dispose()
         {
             _file?.Dispose();

@@ -537,12 +537,27 @@ namespace Kapsule.Registry
                             partial.Reset();
                         }
                     }
+                    else if ((int)response.StatusCode == 416 && from > 0)
+                    {
+                        // Nothing after the bytes we have: the blob is shorter than its descriptor says.
+                        partial.Discard();
+                        throw new KapsuleException(ErrorIds.SizeMismatch, KapsuleErrorKind.InvalidData,
+                            $"Blob {blob.Digest} ends after {from} bytes, but its descriptor declares {blob.Size}; it was refused.") { Target = blob.Digest.ToString() };
+                    }
                     else
                     {
                         throw await FailureAsync(response, $"Download of blob {blob.Digest}", blob.Digest.ToString()).ConfigureAwait(false);
                     }
                     using var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
-                    await partial.AppendAsync(body, progress, cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        await partial.AppendAsync(body, progress, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (KapsuleException e) when (e.ErrorId == ErrorIds.SizeMismatch)
+                    {
+                        partial.Discard();
+                        throw;
+                    }
                     if (!partial.IsComplete) throw new IOException($"the connection closed after {partial.Length} of {blob.Size} bytes");
                 }
                 catch (Exception e) when (IsTransient(e, cancellationToken))
