@@ -363,3 +363,31 @@ Describe 'Bearer token auth' -Tag 'Registry' {
         @(Get-KapsuleImage -StorePath $dst).Count | Should -Be 0
     }
 }
+
+Describe 'Anonymous tokens' -Tag 'Registry' {
+    BeforeAll {
+        $reg = Start-TestRegistry -TokenAuth -AnonymousPull
+        $cred = [pscredential]::new($reg.UserName, (ConvertTo-SecureString $reg.Password -AsPlainText -Force))
+        $src = New-TestFolder 'src'
+        $ref = "$($reg.HostPort)/public/model:v1"
+        $null = New-PushableImage $src $ref 256KB 21
+        Publish-KapsuleImage -StorePath $src $ref -Credential $cred
+    }
+    AfterAll {
+        Stop-TestRegistry $reg
+        Remove-Item $src -Recurse -Force -ErrorAction Ignore
+    }
+
+    It 'pulls with an anonymous token when no credential is given' {
+        $saved = $env:DOCKER_CONFIG, $env:REGISTRY_AUTH_FILE
+        $empty = New-TestFolder 'no-logins'
+        $env:DOCKER_CONFIG = $empty; $env:REGISTRY_AUTH_FILE = Join-Path $empty 'auth.json'
+        try {
+            $dst = New-TestFolder 'dst'
+            (Get-KapsuleModel -StorePath $dst $ref).Digest | Should -Be (Get-KapsuleImage -StorePath $src $ref).Digest
+            { Publish-KapsuleImage -StorePath $src $ref -Destination "$($reg.HostPort)/public/anon-push:v1" -ErrorAction Stop } |
+                Should -Throw -ErrorId 'KapsuleAuthenticationFailed,*'
+        }
+        finally { $env:DOCKER_CONFIG, $env:REGISTRY_AUTH_FILE = $saved }
+    }
+}
