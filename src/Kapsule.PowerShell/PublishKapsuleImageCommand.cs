@@ -111,7 +111,7 @@ namespace Kapsule.PowerShell
                     {
                         var reference = destination.Registry!;
                         using var client = CreateClient(reference.Registry, UploadMode, ChunkSize);
-                        result = await ImageTransfer.PushAsync(client, source, manifest, reference, progress, ct).ConfigureAwait(false);
+                        result = await ImageTransfer.PushAsync(client, source, manifest, reference, progress, ct, MountSource(name, reference)).ConfigureAwait(false);
                         published = new KapsuleImage(reference.ToString(), manifest, image.Manifest, null);
                     }
                 }
@@ -123,6 +123,14 @@ namespace Kapsule.PowerShell
             WriteVerbose($"Published {destination} ({manifest.Digest}): {result!.BlobsTransferred} blob(s) sent ({FormatBytes(result.BytesTransferred)}), " +
                          $"{result.BlobsSkipped} already there, {result.BlobsMounted} mounted.");
             if (PassThru) WriteObject(published);
+        }
+
+        /// <summary>The image's own repository when it lives on the destination registry too: blobs can be mounted from it.</summary>
+        private static string? MountSource(string? name, Oci.Reference destination)
+        {
+            if (name == null || !Oci.Reference.TryParse(name, out var from, out _) || from == null) return null;
+            return string.Equals(from.Registry, destination.Registry, System.StringComparison.OrdinalIgnoreCase) && from.Repository != destination.Repository
+                ? from.Repository : null;
         }
 
         private static string? TagOf(string? reference)

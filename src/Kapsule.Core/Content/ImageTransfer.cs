@@ -51,11 +51,13 @@ namespace Kapsule.Content
 
         // ------------------------------------------------------------------ push: layout -> registry
 
+        /// <param name="mountFrom">Another repository of the same registry that probably holds the blobs (where the
+        /// image came from): blobs are mounted from it instead of uploaded, when the registry allows.</param>
         public static async Task<TransferResult> PushAsync(RegistryClient client, OciLayoutStore source, Descriptor manifest,
-            Reference target, IProgress<BlobProgress>? progress = null, CancellationToken cancellationToken = default)
+            Reference target, IProgress<BlobProgress>? progress = null, CancellationToken cancellationToken = default, string? mountFrom = null)
         {
             var result = new TransferResult(target.ToString(), manifest);
-            await PushNodeAsync(client, source, manifest, target, result, progress, 0, cancellationToken).ConfigureAwait(false);
+            await PushNodeAsync(client, source, manifest, target, result, progress, 0, mountFrom, cancellationToken).ConfigureAwait(false);
             var bytes = source.ReadBlobBytes(manifest.Digest);
             var pushed = await client.PutManifestAsync(target, bytes, manifest.MediaType, cancellationToken).ConfigureAwait(false);
             if (pushed != manifest.Digest) throw OciLayoutStore.Mismatch(manifest.Digest, pushed, "of the pushed manifest");
@@ -63,7 +65,7 @@ namespace Kapsule.Content
         }
 
         private static async Task PushNodeAsync(RegistryClient client, OciLayoutStore source, Descriptor node, Reference target,
-            TransferResult result, IProgress<BlobProgress>? progress, int depth, CancellationToken cancellationToken)
+            TransferResult result, IProgress<BlobProgress>? progress, int depth, string? mountFrom, CancellationToken cancellationToken)
         {
             if (MediaTypes.IsIndex(node.MediaType))
             {
@@ -71,7 +73,7 @@ namespace Kapsule.Content
                 var index = ImageIndex.Parse(source.ReadBlobBytes(node.Digest));
                 foreach (var child in index.Manifests)
                 {
-                    await PushNodeAsync(client, source, child, target, result, progress, depth + 1, cancellationToken).ConfigureAwait(false);
+                    await PushNodeAsync(client, source, child, target, result, progress, depth + 1, mountFrom, cancellationToken).ConfigureAwait(false);
                     var childRef = target.WithDigest(child.Digest);
                     await client.PutManifestAsync(childRef, source.ReadBlobBytes(child.Digest), child.MediaType, cancellationToken).ConfigureAwait(false);
                 }
@@ -96,7 +98,7 @@ namespace Kapsule.Content
                         var s = source.OpenBlob(b.Digest);
                         if (offset > 0) s.Seek(offset, SeekOrigin.Begin);
                         return s;
-                    }, null, Relay(progress, b), cancellationToken).ConfigureAwait(false);
+                    }, mountFrom, Relay(progress, b), cancellationToken).ConfigureAwait(false);
                 lock (result)
                 {
                     switch (outcome)

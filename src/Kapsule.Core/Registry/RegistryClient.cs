@@ -453,10 +453,10 @@ namespace Kapsule.Registry
         }
 
         /// <summary>All tags of a repository, following the Link header's pages.</summary>
-        public async Task<IReadOnlyList<string>> ListTagsAsync(string registry, string repository, CancellationToken cancellationToken = default)
+        public async Task<IReadOnlyList<string>> ListTagsAsync(string registry, string repository, int pageSize = 1000, CancellationToken cancellationToken = default)
         {
             var tags = new List<string>();
-            string? next = $"{repository}/tags/list?n=1000";
+            string? next = $"{repository}/tags/list?n={pageSize}";
             int pages = 0;
             while (next != null && pages++ < 10_000)
             {
