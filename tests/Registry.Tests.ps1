@@ -90,6 +90,22 @@ Describe 'Push and pull through a registry' -Tag 'Registry' {
         finally { $client.Dispose(); Stop-FaultProxy $proxy }
     }
 
+    It 'falls back to smaller chunks behind a proxy with a body limit' {
+        $proxy = Start-FaultProxy -Target $reg -MaxBodyBytes 1MB
+        try {
+            $target = "$($proxy.HostPort)/team/limited:v1"
+            Publish-KapsuleImage -StorePath $src $ref -Destination $target
+            $log = (Get-FaultProxyStats -Proxy $proxy).log
+            @($log | Where-Object { $_.method -eq 'PUT' -and $_.status -eq 413 }).Count | Should -Be 1
+            @($log | Where-Object { $_.method -eq 'PATCH' -and $_.status -eq 413 }).Count | Should -BeGreaterThan 0
+            @($log | Where-Object { $_.method -eq 'PATCH' -and $_.status -eq 202 }).Count | Should -BeGreaterOrEqual 3
+            $dst = New-TestFolder 'dst'
+            (Get-KapsuleModel -StorePath $dst $target).Digest | Should -Be (Get-KapsuleImage -StorePath $src $ref).Digest
+            (Test-KapsuleImage -StorePath $dst $target).Passed | Should -BeTrue
+        }
+        finally { Stop-FaultProxy $proxy }
+    }
+
     It 'uploads in chunks when asked, with the same result' {
         $chunked = "$($reg.HostPort)/team/chunked:v1"
         Publish-KapsuleImage -StorePath $src $ref -Destination $chunked -UploadMode Chunked -ChunkSize 1MB

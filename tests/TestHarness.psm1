@@ -422,6 +422,8 @@ function Start-FaultProxy {
         [string]$RetryAfter = '0',
         # Hold every response body to this many bytes per second (0: no limit).
         [long]$RateBytesPerSecond = 0,
+        # Answer 413 to any request whose body is larger (a reverse proxy's body limit).
+        [long]$MaxBodyBytes = -1,
         [int]$TimeoutSeconds = 20
     )
     $targetUrl = if ($Target -is [string] -or $Target -is [uri]) { "$Target" } else { "$($Target.Url)" }
@@ -434,6 +436,7 @@ function Start-FaultProxy {
     if ($CutAfterBytes -ge 0) { $proxyArgs += @('--cut-after-bytes', "$CutAfterBytes", '--cut-count', "$CutCount") }
     if ($Match) { $proxyArgs += @('--match', $Match) }
     if ($RateBytesPerSecond -gt 0) { $proxyArgs += @('--rate', "$RateBytesPerSecond") }
+    if ($MaxBodyBytes -ge 0) { $proxyArgs += @('--max-body', "$MaxBodyBytes") }
     try {
         $server = Start-TestServerProcess -ArgumentList $proxyArgs -LogDirectory $tempDir -Name 'proxy' -TimeoutSeconds $TimeoutSeconds
     }

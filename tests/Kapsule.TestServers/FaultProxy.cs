@@ -22,6 +22,8 @@ namespace Kapsule.TestServers;
 ///      a response without a body is dropped before its head).
 /// Independently, the first --cut-count GETs of /v2/.../blobs/... (default 1) whose response is 200/206 with
 /// more than --cut-after-bytes body bytes are cut after that many bytes.
+/// --max-body N answers 413 to any request declaring a body over N bytes, without reading it, as a
+/// reverse proxy with a body limit does (nginx's client_max_body_size). --rate limits response bodies.
 /// GET /_proxy/stats returns counters and a request log as JSON (not counted, not forwarded).
 /// </summary>
 internal sealed class FaultProxy
@@ -39,6 +41,7 @@ internal sealed class FaultProxy
     private readonly string retryAfter;
     private readonly Random? random;
     private readonly long rateBytesPerSecond;
+    private readonly long maxBody;
     private readonly object gate = new();
     private readonly List<LogEntry> log = new();
     private long total;
@@ -67,6 +70,7 @@ internal sealed class FaultProxy
         retryAfter = o.Get("retry-after") ?? "0";
         random = o.Has("seed") ? new Random(o.GetInt("seed", 0)) : null;
         rateBytesPerSecond = o.GetLong("rate", 0);
+        maxBody = o.GetLong("max-body", -1);
     }
 
     private enum Fault
@@ -147,6 +151,18 @@ internal sealed class FaultProxy
                 {
                     log.Add(entry);
                 }
+            }
+
+            if (maxBody >= 0 && request.ContentLength > maxBody)
+            {
+                entry.Status = 413;
+                entry.Fault = "too-large";
+                await down.WriteAsync(Listener.SimpleResponse(
+                    413,
+                    "Request Entity Too Large",
+                    "text/html",
+                    "<html><body>413 Request Entity Too Large</body></html>")).ConfigureAwait(false);
+                return;
             }
 
             if (fault == Fault.Fail)

@@ -624,6 +624,12 @@ namespace Kapsule.Registry
             }
         }
 
+        /// <summary>Bodies from this size on are sent with Expect: 100-continue.</summary>
+        private const long ExpectContinueFrom = 1L << 20;
+
+        /// <summary>The smallest chunk tried after a 413 (unless the registry demands a larger minimum).</summary>
+        private const long MinChunkOnRefusal = 256L * 1024;
+
         private sealed class UploadSession
         {
             public Uri? Location;
@@ -669,7 +675,11 @@ namespace Kapsule.Registry
                 var content = new StreamContent(new ProgressStream(open(0), progress, 0), IoBuffer);
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
                 content.Headers.ContentLength = blob.Size;
-                return new HttpRequestMessage(HttpMethod.Put, WithDigest(session.Location!, blob.Digest)) { Content = content };
+                var r = new HttpRequestMessage(HttpMethod.Put, WithDigest(session.Location!, blob.Digest)) { Content = content };
+                // Large bodies ask first: a registry (or a proxy in front of it) that refuses the size says so
+                // before gigabytes are sent.
+                if (blob.Size >= ExpectContinueFrom) r.Headers.ExpectContinue = true;
+                return r;
             }, false, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.Created) return false;
             int s = (int)response.StatusCode;
@@ -700,8 +710,16 @@ namespace Kapsule.Registry
                         content.Headers.ContentLength = length;
                         var r = new HttpRequestMessage(new HttpMethod("PATCH"), location) { Content = content };
                         r.Content.Headers.TryAddWithoutValidation("Content-Range", $"{start}-{start + length - 1}");
+                        if (length >= ExpectContinueFrom) r.Headers.ExpectContinue = true;
                         return r;
                     }, false, cancellationToken).ConfigureAwait(false);
+                    if ((int)response.StatusCode == 413 && length > Math.Max(session.MinChunk, MinChunkOnRefusal))
+                    {
+                        // A body limit in front of the registry: smaller chunks, from the same offset.
+                        chunk = Math.Max(Math.Max(session.MinChunk, MinChunkOnRefusal), length / 2);
+                        Log($"{blob.Digest}: a chunk of {length} bytes was refused as too large; trying chunks of {chunk} bytes.");
+                        continue;
+                    }
                     if (response.StatusCode != HttpStatusCode.Accepted)
                     {
                         if ((int)response.StatusCode == 416 || (int)response.StatusCode >= 500 || (int)response.StatusCode == 429)
