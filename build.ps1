@@ -78,6 +78,11 @@ function Invoke-Build {
         Where-Object { $_.Extension -in '.dll', '.pdb', '.xml' -and $_.Name -notlike 'System.Management.Automation*' } |
         Copy-Item -Destination $bin.FullName
     Copy-Item -Path (Join-Path $Root 'module/*') -Destination $ModuleDir -Recurse -Force
+    # Help: docs/en-US/*.md -> en-US/Kapsule.dll-Help.xml (MAML for the compiled cmdlets) and
+    # en-US/about_*.help.txt, next to Kapsule.psd1. Tried on PowerShell 7.6.10: Get-Help finds the MAML both in
+    # <version>/en-US/ (the module base of the Kapsule module, which re-exports the cmdlets of bin/Kapsule.dll)
+    # and in <version>/bin/en-US/ (beside the DLL), and prefers the module base when both exist; about_ topics
+    # are found there too. The module base is the documented place, so the help goes there and only there.
     $helpSource = Join-Path $Root 'docs/en-US'
     if (Test-Path $helpSource) {
         $helpTool = Join-Path $Root 'tools/New-MamlHelp.ps1'
