@@ -155,27 +155,19 @@ namespace Kapsule.Content
             try
             {
                 Digest actual;
-                long written = 0;
+                var copied = new HashingCopier.Outcome();
                 using (var hasher = DigestHasher.Create(algorithm))
-                using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous))
+                using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.None))
                 {
-                    var buffer = new byte[CopyBufferSize];
-                    int n;
-                    while ((n = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
-                    {
-                        written += n;
-                        if (expectedSize >= 0 && written > expectedSize)
-                            throw new KapsuleException(ErrorIds.SizeMismatch, KapsuleErrorKind.InvalidData,
-                                $"Blob {expectedDigest} is longer than the {expectedSize} bytes its descriptor declares; it was refused.")
-                            { Target = expectedDigest?.ToString() };
-                        hasher.Append(buffer, 0, n);
-                        await output.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
-                        progress?.Report(written);
-                    }
-                    await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+                    await HashingCopier.CopyAsync(source, output, hasher, 0, expectedSize,
+                        () => new KapsuleException(ErrorIds.SizeMismatch, KapsuleErrorKind.InvalidData,
+                            $"Blob {expectedDigest} is longer than the {expectedSize} bytes its descriptor declares; it was refused.")
+                        { Target = expectedDigest?.ToString() },
+                        progress, copied, cancellationToken).ConfigureAwait(false);
                     output.Flush(true);
                     actual = hasher.Finish();
                 }
+                long written = copied.Bytes;
                 if (expectedSize >= 0 && written != expectedSize)
                     throw new KapsuleException(ErrorIds.SizeMismatch, KapsuleErrorKind.InvalidData,
                         $"Blob {expectedDigest?.ToString() ?? actual.ToString()} has {written} bytes, but its descriptor declares {expectedSize}; it was refused.")

@@ -40,7 +40,7 @@ namespace Kapsule.Content
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             try
             {
-                p._file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, BufferSize, FileOptions.Asynchronous);
+                p._file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
             }
             catch (IOException e)
             {
@@ -79,27 +79,19 @@ namespace Kapsule.Content
         {
             var file = _file ?? throw new ObjectDisposedException(nameof(PartialBlob));
             file.Position = Length;
-            var buffer = new byte[BufferSize];
-            int n;
+            var copied = new HashingCopier.Outcome();
             try
             {
-                while ((n = await source.ReadAsync(buffer, 0, buffer.Length, cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    if (ExpectedSize >= 0 && Length + n > ExpectedSize)
-                    {
-                        throw new KapsuleException(ErrorIds.SizeMismatch, KapsuleErrorKind.InvalidData,
-                            $"Blob {Digest} is longer than the {ExpectedSize} bytes its descriptor declares; it was refused.") { Target = Digest.ToString() };
-                    }
-                    _hasher!.Append(buffer, 0, n);
-                    await file.WriteAsync(buffer, 0, n, cancellationToken).ConfigureAwait(false);
-                    Length += n;
-                    progress?.Report(Length);
-                }
+                await HashingCopier.CopyAsync(source, file, _hasher!, Length, ExpectedSize,
+                    () => new KapsuleException(ErrorIds.SizeMismatch, KapsuleErrorKind.InvalidData,
+                        $"Blob {Digest} is longer than the {ExpectedSize} bytes its descriptor declares; it was refused.") { Target = Digest.ToString() },
+                    progress, copied, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
                 // What was written stays, and matches the hash state: the next attempt resumes from here.
-                await file.FlushAsync(CancellationToken.None).ConfigureAwait(false);
+                Length += copied.Bytes;
+                file.Flush();
             }
         }
 
