@@ -50,8 +50,7 @@ namespace Kapsule
         public const string BlobNotFound = "KapsuleBlobNotFound";
         public const string StoreCorrupt = "KapsuleStoreCorrupt";
         public const string StoreLocked = "KapsuleStoreLocked";
-        public const string UnsafePath = "KapsuleUnsafePath";
-        public const string Cancelled = "KapsuleOperationCancelled";
+        public const string StoreWriteFailed = "KapsuleStoreWriteFailed";
         /// <summary>The Modelfile's text does not follow the grammar (unknown instruction, unterminated string, missing value).</summary>
         public const string ModelfileSyntax = "KapsuleModelfileSyntax";
         /// <summary>The Modelfile parses but says something invalid (unknown parameter, bad value or role, bad semver, no FROM).</summary>

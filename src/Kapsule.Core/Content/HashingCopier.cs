@@ -126,7 +126,7 @@ namespace Kapsule.Content
             }
             if (writeFailure != null)
             {
-                throw new KapsuleException("KapsuleStoreWriteFailed", KapsuleErrorKind.ResourceUnavailable,
+                throw new KapsuleException(ErrorIds.StoreWriteFailed, KapsuleErrorKind.ResourceUnavailable,
                     $"Writing to the store failed: {writeFailure.Message}. Free some space or check permissions, then run the command again; " +
                     "what was downloaded so far is kept.", writeFailure);
             }

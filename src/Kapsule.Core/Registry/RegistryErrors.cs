@@ -15,7 +15,6 @@ namespace Kapsule.Registry
         public const string Unreachable = "KapsuleRegistryUnreachable";
         public const string TlsUntrusted = "KapsuleTlsUntrusted";
         public const string InsecureCredentials = "KapsuleInsecureCredentials";
-        public const string TooManyRetries = "KapsuleRegistryRetriesExhausted";
         public const string ManifestTooLarge = "KapsuleManifestTooLarge";
         public const string Unsupported = "KapsuleRegistryUnsupported";
     }
