@@ -206,7 +206,7 @@ Describe 'Start-TestRegistry -TokenAuth' {
     It 'challenges repository calls with their scope' {
         $r = Invoke-Curl "$($reg.Url)/v2/test/x/blobs/uploads/" -Method POST
         $r.Status | Should -Be 401
-        $r.Headers['www-authenticate'] | Should -Match 'scope="repository:test/x:pull,push"'
+        $r.Headers['www-authenticate'] | Should -Match 'scope="repository:test/x:(pull,push|push,pull)"'
     }
 
     It 'issues a token that lets POST /blobs/uploads/ through (202)' {

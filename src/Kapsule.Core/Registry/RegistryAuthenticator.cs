@@ -113,16 +113,43 @@ namespace Kapsule.Registry
             return false;
         }
 
-        private static string MergeScopes(string? a, string? b)
+        /// <summary>
+        /// Joins two scope lists ("repository:team/model:pull,push ..."), merging the actions asked for one resource,
+        /// in a fixed order, so "push,pull" and "pull,push" (the registry's order varies) are one scope and one token.
+        /// </summary>
+        internal static string MergeScopes(string? a, string? b)
         {
-            var all = new List<string>();
+            var resources = new List<string>();
+            var actions = new Dictionary<string, List<string>>(StringComparer.Ordinal);
             foreach (var s in new[] { a, b })
             {
                 if (string.IsNullOrEmpty(s)) continue;
-                foreach (var part in s!.Split(' ')) if (part.Length > 0 && !all.Contains(part)) all.Add(part);
+                foreach (var part in s!.Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries))
+                {
+                    int colon = part.LastIndexOf(':');
+                    string resource = colon > 0 ? part.Substring(0, colon) : part;
+                    if (!actions.TryGetValue(resource, out var list))
+                    {
+                        actions[resource] = list = new List<string>();
+                        resources.Add(resource);
+                    }
+                    if (colon > 0)
+                    {
+                        foreach (var action in part.Substring(colon + 1).Split(','))
+                            if (action.Length > 0 && !list.Contains(action)) list.Add(action);
+                    }
+                }
             }
-            return string.Join(" ", all);
+            return string.Join(" ", resources.Select(r =>
+            {
+                var list = actions[r];
+                if (list.Count == 0) return r;
+                list.Sort((x, y) => Rank(x) != Rank(y) ? Rank(x).CompareTo(Rank(y)) : string.CompareOrdinal(x, y));
+                return r + ":" + string.Join(",", list);
+            }));
         }
+
+        private static int Rank(string action) => action == "pull" ? 0 : action == "push" ? 1 : 2;
 
         private void EnsureSafeToSend(Uri target, string registry)
         {

@@ -46,3 +46,21 @@ namespace Kapsule.Tests.Registry
         }
     }
 }
+
+namespace Kapsule.Tests.Registry
+{
+    public class ScopeTests
+    {
+        [Theory]
+        [InlineData("repository:a/b:pull,push", "repository:a/b:push,pull", "repository:a/b:pull,push")]
+        [InlineData("repository:a/b:pull", "repository:a/b:push", "repository:a/b:pull,push")]
+        [InlineData("repository:a/b:pull,push repository:c/d:pull", "repository:a/b:pull", "repository:a/b:pull,push repository:c/d:pull")]
+        [InlineData(null, "repository:a/b:delete,pull", "repository:a/b:pull,delete")]
+        [InlineData("", null, "")]
+        [InlineData("registry:catalog:*", null, "registry:catalog:*")]
+        public void MergesActionsPerResourceInAFixedOrder(string? a, string? b, string expected)
+        {
+            Assert.Equal(expected, RegistryAuthenticator.MergeScopes(a, b));
+        }
+    }
+}
