@@ -212,6 +212,35 @@ Describe 'Push and pull through a registry' -Tag 'Registry' {
         finally { Stop-FaultProxy $proxy }
     }
 
+    It 'repairs a damaged blob by pulling again after Test-KapsuleImage found it' {
+        Publish-KapsuleImage -StorePath $src $ref
+        $dst = New-TestFolder 'dst'
+        $img = Get-KapsuleModel -StorePath $dst $ref
+        $blob = Join-Path $dst ('blobs/sha256/' + ($img.Layers | Sort-Object Size -Descending)[0].Digest.Substring(7))
+        $bytes = [IO.File]::ReadAllBytes($blob); $bytes[1000] = $bytes[1000] -bxor 1; [IO.File]::WriteAllBytes($blob, $bytes)
+        Test-KapsuleImage -StorePath $dst $ref -Quiet | Should -BeFalse
+        Get-KapsuleModel -StorePath $dst $ref | Out-Null
+        (Test-KapsuleImage -StorePath $dst $ref).Passed | Should -BeTrue
+    }
+
+    It 'refuses an image index before downloading anything, naming its manifests' {
+        Publish-KapsuleImage -StorePath $src $ref
+        $m = Invoke-WebRequest "$($reg.Url)/v2/team/model/manifests/v1" -Headers @{ Accept = 'application/vnd.oci.image.manifest.v1+json' }
+        $digest = $m.Headers['Docker-Content-Digest'] | Select-Object -First 1
+        $index = @{ schemaVersion = 2; mediaType = 'application/vnd.oci.image.index.v1+json'; manifests = @(
+                @{ mediaType = 'application/vnd.oci.image.manifest.v1+json'; digest = $digest; size = $m.RawContentLength; platform = @{ os = 'linux'; architecture = 'amd64' } }) } |
+            ConvertTo-Json -Depth 5 -Compress
+        (Invoke-WebRequest -Method Put "$($reg.Url)/v2/team/model/manifests/multi" -ContentType 'application/vnd.oci.image.index.v1+json' -Body $index).StatusCode | Should -Be 201
+        $dst = New-TestFolder 'dst'
+        $err = $null
+        Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/team/model:multi" -ErrorAction SilentlyContinue -ErrorVariable err
+        $err[0].FullyQualifiedErrorId | Should -BeLike 'KapsuleIndexNotSupported,*'
+        "$($err[0])" | Should -Match ([regex]::Escape("$digest (linux/amd64)"))
+        @(Get-ChildItem (Join-Path $dst 'blobs/sha256')).Count | Should -Be 0
+        # the manifest it names can be pulled by digest
+        (Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/team/model@$digest").Digest | Should -Be $digest
+    }
+
     It 'reports a missing image with KapsuleManifestNotFound and leaves the store unchanged' {
         $dst = New-TestFolder 'dst'
         { Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/team/none:v9" -ErrorAction Stop } |

@@ -70,6 +70,10 @@ Describe 'The local store cmdlets' {
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -BeLike 'KapsuleDigestMismatch,*'
         $errs[0].CategoryInfo.Category | Should -Be 'InvalidData'
+        # the damaged copy is moved aside, so a pull or build fetches the blob again instead of trusting it
+        Test-Path $blob | Should -BeFalse
+        @(Get-ChildItem (Join-Path $store '.kapsule/corrupt')).Count | Should -Be 1
+        Test-KapsuleImage -StorePath $store -Quiet 'localhost:5000/team/alpha:v1' | Should -BeFalse
         Test-KapsuleImage -StorePath $store -Quiet beta | Should -BeTrue
     }
 

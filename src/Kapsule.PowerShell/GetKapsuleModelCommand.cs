@@ -64,6 +64,8 @@ namespace Kapsule.PowerShell
 
             if (!ShouldProcess($"{name} in {target.Root}", $"Pull {source}")) return;
 
+            // Created here, on the pipeline thread: it resolves -CaFile through PowerShell's provider paths.
+            using var client = source.IsFolder ? null : CreateClient(source.Registry!.Registry);
             RunAsync(async ct =>
             {
                 var progress = NewTransferProgress($"Pulling {source}", 0);
@@ -78,8 +80,7 @@ namespace Kapsule.PowerShell
                     }
                     else
                     {
-                        using var client = CreateClient(source.Registry!.Registry);
-                        result = await ImageTransfer.PullAsync(client, source.Registry, target, name, progress, ct).ConfigureAwait(false);
+                        result = await ImageTransfer.PullAsync(client!, source.Registry!, target, name, progress, ct).ConfigureAwait(false);
                     }
                     PostVerbose($"Pulled {source} ({result.Manifest.Digest}) as {name}: {result.BlobsTransferred} blob(s) fetched ({FormatBytes(result.BytesTransferred)}), {result.BlobsSkipped} already present.");
                 }

@@ -42,6 +42,17 @@ namespace Kapsule.PowerShell
                     action();
                 }
             }
+            catch
+            {
+                // A pipeline call failed (Ctrl+C makes Write* throw PipelineStoppedException, or a preference set
+                // to Stop): stop the work, let it finish cleaning up (partial files, locks) while discarding what it
+                // still posts, and only then let the failure go on.
+                _cancel.Cancel();
+                foreach (var _ in pump.GetConsumingEnumerable()) { }
+                try { task.GetAwaiter().GetResult(); }
+                catch (Exception) { /* the pipeline failure is the one to report */ }
+                throw;
+            }
             finally
             {
                 _pump = null;

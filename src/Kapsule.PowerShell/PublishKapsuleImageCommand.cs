@@ -95,6 +95,8 @@ namespace Kapsule.PowerShell
             long total = image.Size - manifest.Size;
             TransferResult? result = null;
             KapsuleImage? published = null;
+            // Created here, on the pipeline thread: it resolves -CaFile through PowerShell's provider paths.
+            using var client = destination.IsFolder ? null : CreateClient(destination.Registry!.Registry, UploadMode, ChunkSize);
             RunAsync(async ct =>
             {
                 var progress = NewTransferProgress($"Publishing {destination}", total);
@@ -110,8 +112,7 @@ namespace Kapsule.PowerShell
                     else
                     {
                         var reference = destination.Registry!;
-                        using var client = CreateClient(reference.Registry, UploadMode, ChunkSize);
-                        result = await ImageTransfer.PushAsync(client, source, manifest, reference, progress, ct, MountSource(name, reference)).ConfigureAwait(false);
+                        result = await ImageTransfer.PushAsync(client!, source, manifest, reference, progress, ct, MountSource(name, reference)).ConfigureAwait(false);
                         published = new KapsuleImage(reference.ToString(), manifest, image.Manifest, null);
                     }
                 }

@@ -15,6 +15,7 @@ namespace Kapsule.PowerShell
     public sealed class RemoveKapsuleImageCommand : KapsuleStoreCmdlet
     {
         private readonly List<KapsuleImage> _removed = new List<KapsuleImage>();
+        private int _untagged;
 
         [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
         [Alias("Name")]
@@ -46,10 +47,17 @@ namespace Kapsule.PowerShell
                     var refName = entry.GetAnnotation(Annotations.RefName);
                     var target = refName ?? entry.Digest.ToString();
                     if (!ShouldProcess($"{target} ({entry.Digest})", "Remove image")) continue;
-                    var image = TryLoad(entry);
+                    // A damaged or unreadable image can still be removed; it is only not emitted by -PassThru.
+                    KapsuleImage? image = null;
+                    try { image = KapsuleImage.Load(Store, entry); }
+                    catch (KapsuleException) { }
                     try
                     {
-                        if (refName != null && Store.Untag(refName, CancellationToken) && image != null) _removed.Add(image);
+                        if (refName != null && Store.Untag(refName, CancellationToken))
+                        {
+                            _untagged++;
+                            if (image != null) _removed.Add(image);
+                        }
                     }
                     catch (KapsuleException e)
                     {
@@ -61,7 +69,7 @@ namespace Kapsule.PowerShell
 
         protected override void EndProcessing()
         {
-            if (_removed.Count > 0 && !NoPrune)
+            if (_untagged > 0 && !NoPrune)
             {
                 try
                 {

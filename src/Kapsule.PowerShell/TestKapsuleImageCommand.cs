@@ -52,7 +52,11 @@ namespace Kapsule.PowerShell
                 foreach (var name in Reference)
                 {
                     var m = Match(entries, name).ToList();
-                    if (m.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name)) WriteError(NotFound(name));
+                    if (m.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
+                    {
+                        if (Quiet) WriteObject(false);
+                        else WriteError(NotFound(name));
+                    }
                     targets.AddRange(m);
                 }
             }
@@ -79,6 +83,13 @@ namespace Kapsule.PowerShell
                 });
 
                 var result = new KapsuleImageTestResult(entry.GetAnnotation(Annotations.RefName), entry.Digest.ToString(), checks);
+                // A blob that does not match its digest is moved out of the store, so that pulling or building the
+                // image again fetches it instead of trusting the damaged copy.
+                foreach (var bad in result.Failures.Where(b => b.ActualSize >= 0 && b.ActualDigest != b.ExpectedDigest))
+                {
+                    var moved = Store.Quarantine(bad.Descriptor.Digest);
+                    if (moved != null) WriteVerbose($"Moved the damaged blob {bad.ExpectedDigest} to {moved}.");
+                }
                 if (Quiet)
                 {
                     WriteObject(result.Passed);
@@ -86,9 +97,11 @@ namespace Kapsule.PowerShell
                 }
                 foreach (var bad in result.Failures)
                 {
-                    var missing = bad.ActualSize < 0;
-                    var e = new KapsuleException(missing ? ErrorIds.BlobNotFound : ErrorIds.DigestMismatch,
-                        missing ? KapsuleErrorKind.ObjectNotFound : KapsuleErrorKind.InvalidData,
+                    string id = bad.ActualSize < 0 ? ErrorIds.BlobNotFound
+                        : bad.ActualDigest != bad.ExpectedDigest ? ErrorIds.DigestMismatch
+                        : bad.ActualSize != bad.ExpectedSize ? ErrorIds.SizeMismatch
+                        : ErrorIds.InvalidManifest;
+                    var e = new KapsuleException(id, id == ErrorIds.BlobNotFound ? KapsuleErrorKind.ObjectNotFound : KapsuleErrorKind.InvalidData,
                         $"{name}: {bad.Role} {bad.ExpectedDigest} {bad.Problem}. Pull or build the image again to repair it.")
                     { Target = bad.ExpectedDigest };
                     WriteError(ToErrorRecord(e));

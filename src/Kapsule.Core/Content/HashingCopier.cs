@@ -11,8 +11,9 @@ namespace Kapsule.Content
     /// Copies a stream to a file while hashing it, with the three jobs on different threads: the caller's
     /// thread reads the source (a socket, a file) into a small ring of buffers, one worker hashes each buffer
     /// and another writes it. Each byte is read once; memory is the ring (a few MiB) whatever the size.
-    /// When the copy stops for any reason, every buffer already read is both hashed and written before this
-    /// returns or throws, so the hash state always matches the bytes on disk (what a resumed download needs).
+    /// When the copy stops for any reason, every buffer already read is handed to both workers before this
+    /// returns or throws; <see cref="Outcome"/> says how many bytes were written and how many hashed, which
+    /// differ only after a failed write (the caller then re-hashes what is on disk).
     /// </summary>
     internal static class HashingCopier
     {
@@ -23,7 +24,10 @@ namespace Kapsule.Content
         /// <summary>What was copied before the copy ended (normally or not).</summary>
         public sealed class Outcome
         {
+            /// <summary>Bytes written to the destination.</summary>
             public long Bytes;
+            /// <summary>Bytes fed to the hasher; differs from <see cref="Bytes"/> only after a failed write.</summary>
+            public long Hashed;
         }
 
         /// <param name="limit">More bytes than this stop the copy with <paramref name="tooLong"/> (-1: no limit).</param>
@@ -36,12 +40,28 @@ namespace Kapsule.Content
             var toWrite = new BlockingCollection<Chunk>();
             Exception? writeFailure = null;
 
+            Exception? hashFailure = null;
             var hashing = Task.Factory.StartNew(() =>
             {
                 foreach (var c in toHash.GetConsumingEnumerable())
                 {
-                    hasher.Append(c.Buffer, 0, c.Count);
-                    c.Release(pool, free);
+                    // Every chunk is released whatever happens, or the reader would wait for a free buffer forever.
+                    try
+                    {
+                        if (hashFailure == null && writeFailure == null)
+                        {
+                            hasher.Append(c.Buffer, 0, c.Count);
+                            Interlocked.Add(ref outcome.Hashed, c.Count);
+                        }
+                    }
+                    catch (Exception e)
+                    {
+                        hashFailure = e;
+                    }
+                    finally
+                    {
+                        c.Release(pool, free);
+                    }
                 }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -51,26 +71,35 @@ namespace Kapsule.Content
                 long position = file?.Position ?? 0, flushedTo = position;
                 foreach (var c in toWrite.GetConsumingEnumerable())
                 {
-                    if (writeFailure == null)
+                    bool written = false;
+                    try
                     {
-                        try
+                        if (writeFailure == null && hashFailure == null)
                         {
                             destination.Write(c.Buffer, 0, c.Count);
                             position += c.Count;
+                            Interlocked.Add(ref outcome.Bytes, c.Count);
+                            written = true;
                             if (file != null && position - flushedTo >= WritebackEvery)
                             {
                                 Writeback.Start(file, flushedTo, position - flushedTo);
                                 flushedTo = position;
                             }
-                            Interlocked.Add(ref outcome.Bytes, c.Count);
-                            progress?.Report(start + Interlocked.Read(ref outcome.Bytes));
-                        }
-                        catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-                        {
-                            writeFailure = e;
                         }
                     }
-                    c.Release(pool, free);
+                    catch (Exception e)
+                    {
+                        writeFailure = e;
+                    }
+                    finally
+                    {
+                        c.Release(pool, free);
+                    }
+                    if (written)
+                    {
+                        try { progress?.Report(start + Interlocked.Read(ref outcome.Bytes)); }
+                        catch (Exception) { /* a failing progress display never stops a transfer */ }
+                    }
                 }
             }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
@@ -80,7 +109,7 @@ namespace Kapsule.Content
                 while (true)
                 {
                     await free.WaitAsync(cancellationToken).ConfigureAwait(false);
-                    if (writeFailure != null) { free.Release(); break; }
+                    if (writeFailure != null || hashFailure != null) { free.Release(); break; }
                     if (!pool.TryTake(out var buffer)) buffer = new byte[BufferSize];
                     int filled = 0;
                     try
@@ -96,7 +125,8 @@ namespace Kapsule.Content
                     }
                     catch
                     {
-                        if (filled > 0) Enqueue(buffer, filled, toHash, toWrite);
+                        // What arrived before the failure is kept (within the limit): a resumed download goes on after it.
+                        if (filled > 0 && (limit < 0 || start + read + filled <= limit)) Enqueue(buffer, filled, toHash, toWrite);
                         else { pool.Add(buffer); free.Release(); }
                         throw;
                     }
@@ -116,6 +146,10 @@ namespace Kapsule.Content
                     Enqueue(buffer, filled, toHash, toWrite);
                 }
             }
+            catch (Exception) when (writeFailure != null || hashFailure != null)
+            {
+                // The store's failure is the one to report, not the read that happened to come after it.
+            }
             finally
             {
                 toHash.CompleteAdding();
@@ -124,6 +158,7 @@ namespace Kapsule.Content
                 toHash.Dispose();
                 toWrite.Dispose();
             }
+            if (hashFailure != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(hashFailure).Throw();
             if (writeFailure != null)
             {
                 throw new KapsuleException(ErrorIds.StoreWriteFailed, KapsuleErrorKind.ResourceUnavailable,

@@ -42,13 +42,11 @@ namespace Kapsule.Content
     /// <summary>
     /// Moves an image, with everything it references, between an OCI layout (the store, or any OCI layout
     /// folder) and a registry, or between two OCI layouts. Blobs go in parallel (bounded); the manifest goes
-    /// last, so a reader never sees a manifest whose blobs are not all there. Images whose manifest is an
-    /// index are followed to their child manifests.
+    /// last, so a reader never sees a manifest whose blobs are not all there. Image indexes (multi-platform
+    /// images) are refused with KapsuleIndexNotSupported before anything moves.
     /// </summary>
     public static class ImageTransfer
     {
-        private const int MaxDepth = 4;
-
         // ------------------------------------------------------------------ push: layout -> registry
 
         /// <param name="mountFrom">Another repository of the same registry that probably holds the blobs (where the
@@ -56,32 +54,10 @@ namespace Kapsule.Content
         public static async Task<TransferResult> PushAsync(RegistryClient client, OciLayoutStore source, Descriptor manifest,
             Reference target, IProgress<BlobProgress>? progress = null, CancellationToken cancellationToken = default, string? mountFrom = null)
         {
+            RefuseIndex(manifest, target.ToString());
             var result = new TransferResult(target.ToString(), manifest);
-            await PushNodeAsync(client, source, manifest, target, result, progress, 0, mountFrom, cancellationToken).ConfigureAwait(false);
-            var bytes = source.ReadBlobBytes(manifest.Digest);
-            var pushed = await client.PutManifestAsync(target, bytes, manifest.MediaType, cancellationToken).ConfigureAwait(false);
-            if (pushed != manifest.Digest) throw OciLayoutStore.Mismatch(manifest.Digest, pushed, "of the pushed manifest");
-            return result;
-        }
-
-        private static async Task PushNodeAsync(RegistryClient client, OciLayoutStore source, Descriptor node, Reference target,
-            TransferResult result, IProgress<BlobProgress>? progress, int depth, string? mountFrom, CancellationToken cancellationToken)
-        {
-            if (MediaTypes.IsIndex(node.MediaType))
-            {
-                if (depth >= MaxDepth) throw TooDeep(node);
-                var index = ImageIndex.Parse(source.ReadBlobBytes(node.Digest));
-                foreach (var child in index.Manifests)
-                {
-                    await PushNodeAsync(client, source, child, target, result, progress, depth + 1, mountFrom, cancellationToken).ConfigureAwait(false);
-                    var childRef = target.WithDigest(child.Digest);
-                    await client.PutManifestAsync(childRef, source.ReadBlobBytes(child.Digest), child.MediaType, cancellationToken).ConfigureAwait(false);
-                }
-                return;
-            }
-            var m = source.ReadManifest(node);
-            var blobs = new List<Descriptor> { m.Config };
-            blobs.AddRange(m.Layers);
+            var m = source.ReadManifest(manifest);
+            var blobs = BlobsOf(m);
             foreach (var b in blobs)
             {
                 var have = source.BlobSize(b.Digest);
@@ -90,7 +66,7 @@ namespace Kapsule.Content
                         $"The image is incomplete: blob {b.Digest} ({b.MediaType}) is {(have < 0 ? "missing" : $"{have} bytes, not {b.Size}")} in '{source.Root}'. Pull or build it again.")
                     { Target = b.Digest.ToString() };
             }
-            await ForEachAsync(Distinct(blobs), client.Options.MaxParallelTransfers, async b =>
+            await ForEachAsync(blobs, client.Options.MaxParallelTransfers, async (b, ct) =>
             {
                 var outcome = await client.PushBlobAsync(target.Registry, target.Repository, b,
                     offset =>
@@ -98,7 +74,7 @@ namespace Kapsule.Content
                         var s = source.OpenBlob(b.Digest);
                         if (offset > 0) s.Seek(offset, SeekOrigin.Begin);
                         return s;
-                    }, mountFrom, Relay(progress, b), cancellationToken).ConfigureAwait(false);
+                    }, mountFrom, Relay(progress, b), ct).ConfigureAwait(false);
                 lock (result)
                 {
                     switch (outcome)
@@ -109,6 +85,11 @@ namespace Kapsule.Content
                     }
                 }
             }, cancellationToken).ConfigureAwait(false);
+            // The manifest goes last, so a reader never sees a manifest whose blobs are not all there.
+            var pushed = await client.PutManifestAsync(target, source.ReadBlobBytes(manifest.Digest), manifest.MediaType, cancellationToken,
+                manifest.Digest.Algorithm).ConfigureAwait(false);
+            if (pushed != manifest.Digest) throw OciLayoutStore.Mismatch(manifest.Digest, pushed, "of the pushed manifest");
+            return result;
         }
 
         // ------------------------------------------------------------------ pull: registry -> layout
@@ -117,47 +98,26 @@ namespace Kapsule.Content
         public static async Task<TransferResult> PullAsync(RegistryClient client, Reference source, OciLayoutStore target, string refName,
             IProgress<BlobProgress>? progress = null, CancellationToken cancellationToken = default)
         {
-            using var lease = target.AcquireWriteLease(cancellationToken);
             var top = await client.GetManifestAsync(source, cancellationToken).ConfigureAwait(false);
+            RefuseIndex(top.Descriptor, source.ToString(), top.Bytes);
+            var m = Manifest.Parse(top.Bytes, top.Descriptor.MediaType);
+            using var lease = target.AcquireWriteLease(cancellationToken);
             var result = new TransferResult(refName, top.Descriptor);
-            await PullNodeAsync(client, source, top, target, result, progress, 0, cancellationToken).ConfigureAwait(false);
+            await ForEachAsync(BlobsOf(m), client.Options.MaxParallelTransfers, async (b, ct) =>
+            {
+                bool had = target.BlobSize(b.Digest) == b.Size;
+                await client.PullBlobAsync(source.Registry, source.Repository, b, target, Relay(progress, b), ct).ConfigureAwait(false);
+                lock (result)
+                {
+                    if (had) result.BlobsSkipped++;
+                    else { result.BlobsTransferred++; result.BytesTransferred += b.Size; }
+                }
+            }, cancellationToken).ConfigureAwait(false);
+            // The manifest is written after its blobs, verified against the digest it was fetched by.
+            await target.WriteBlobAsync(new MemoryStream(top.Bytes, false), top.Descriptor.MediaType, top.Descriptor.Digest,
+                top.Bytes.Length, null, cancellationToken).ConfigureAwait(false);
             target.Tag(refName, top.Descriptor, cancellationToken);
             return result;
-        }
-
-        private static async Task PullNodeAsync(RegistryClient client, Reference source, ManifestResult node, OciLayoutStore target,
-            TransferResult result, IProgress<BlobProgress>? progress, int depth, CancellationToken cancellationToken)
-        {
-            if (MediaTypes.IsIndex(node.Descriptor.MediaType))
-            {
-                if (depth >= MaxDepth) throw TooDeep(node.Descriptor);
-                var index = ImageIndex.Parse(node.Bytes);
-                foreach (var child in index.Manifests)
-                {
-                    var fetched = await client.GetManifestAsync(source.WithDigest(child.Digest), cancellationToken).ConfigureAwait(false);
-                    if (fetched.Descriptor.Size != child.Size) throw SizeMismatch(child, fetched.Descriptor.Size);
-                    await PullNodeAsync(client, source, fetched, target, result, progress, depth + 1, cancellationToken).ConfigureAwait(false);
-                }
-            }
-            else
-            {
-                var m = Manifest.Parse(node.Bytes, node.Descriptor.MediaType);
-                var blobs = new List<Descriptor> { m.Config };
-                blobs.AddRange(m.Layers);
-                await ForEachAsync(Distinct(blobs), client.Options.MaxParallelTransfers, async b =>
-                {
-                    bool had = target.BlobSize(b.Digest) == b.Size;
-                    await client.PullBlobAsync(source.Registry, source.Repository, b, target, Relay(progress, b), cancellationToken).ConfigureAwait(false);
-                    lock (result)
-                    {
-                        if (had) result.BlobsSkipped++;
-                        else { result.BlobsTransferred++; result.BytesTransferred += b.Size; }
-                    }
-                }, cancellationToken).ConfigureAwait(false);
-            }
-            // The manifest is written after its blobs, verified against the digest it was fetched by.
-            await target.WriteBlobAsync(new MemoryStream(node.Bytes, false), node.Descriptor.MediaType, node.Descriptor.Digest,
-                node.Bytes.Length, null, cancellationToken).ConfigureAwait(false);
         }
 
         // ------------------------------------------------------------------ copy: layout -> layout
@@ -166,31 +126,12 @@ namespace Kapsule.Content
         public static async Task<TransferResult> CopyAsync(OciLayoutStore source, Descriptor manifest, OciLayoutStore target, string refName,
             IProgress<BlobProgress>? progress = null, CancellationToken cancellationToken = default)
         {
+            RefuseIndex(manifest, refName);
+            var bytes = source.ReadBlobBytes(manifest.Digest);
+            var m = Manifest.Parse(bytes, manifest.MediaType);
             using var lease = target.AcquireWriteLease(cancellationToken);
             var result = new TransferResult(refName, manifest);
-            await CopyNodeAsync(source, manifest, target, result, progress, 0, cancellationToken).ConfigureAwait(false);
-            target.Tag(refName, manifest, cancellationToken);
-            return result;
-        }
-
-        private static async Task CopyNodeAsync(OciLayoutStore source, Descriptor node, OciLayoutStore target, TransferResult result,
-            IProgress<BlobProgress>? progress, int depth, CancellationToken cancellationToken)
-        {
-            var bytes = source.ReadBlobBytes(node.Digest);
-            var children = new List<Descriptor>();
-            if (MediaTypes.IsIndex(node.MediaType))
-            {
-                if (depth >= MaxDepth) throw TooDeep(node);
-                foreach (var child in ImageIndex.Parse(bytes).Manifests)
-                    await CopyNodeAsync(source, child, target, result, progress, depth + 1, cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                var m = Manifest.Parse(bytes, node.MediaType);
-                children.Add(m.Config);
-                children.AddRange(m.Layers);
-            }
-            foreach (var b in Distinct(children))
+            foreach (var b in BlobsOf(m))
             {
                 if (target.BlobSize(b.Digest) == b.Size) { result.BlobsSkipped++; continue; }
                 using (var s = source.OpenBlob(b.Digest))
@@ -200,13 +141,38 @@ namespace Kapsule.Content
                 result.BlobsTransferred++;
                 result.BytesTransferred += b.Size;
             }
-            await target.WriteBlobAsync(new MemoryStream(bytes, false), node.MediaType, node.Digest, bytes.Length, null, cancellationToken).ConfigureAwait(false);
+            await target.WriteBlobAsync(new MemoryStream(bytes, false), manifest.MediaType, manifest.Digest, bytes.Length, null, cancellationToken).ConfigureAwait(false);
+            target.Tag(refName, manifest, cancellationToken);
+            return result;
         }
 
         // ------------------------------------------------------------------ helpers
 
-        private static IEnumerable<Descriptor> Distinct(IEnumerable<Descriptor> blobs)
-            => blobs.GroupBy(b => b.Digest).Select(g => g.First());
+        /// <summary>Config and layers, each digest once.</summary>
+        private static List<Descriptor> BlobsOf(Manifest m)
+            => new[] { m.Config }.Concat(m.Layers).GroupBy(b => b.Digest).Select(g => g.First()).ToList();
+
+        /// <summary>
+        /// Image indexes (multi-platform images) are not models Kapsule can lay out: say so before any byte moves,
+        /// and name the manifests inside so the user can pick one by digest.
+        /// </summary>
+        private static void RefuseIndex(Descriptor d, string name, byte[]? bytes = null)
+        {
+            if (!MediaTypes.IsIndex(d.MediaType)) return;
+            string children = string.Empty;
+            if (bytes != null)
+            {
+                try
+                {
+                    children = " It holds: " + string.Join(", ", ImageIndex.Parse(bytes).Manifests.Select(c =>
+                        c.Digest + (c.Platform != null ? $" ({c.Platform.Os}/{c.Platform.Architecture})" : string.Empty))) + ".";
+                }
+                catch (KapsuleException) { }
+            }
+            throw new KapsuleException("KapsuleIndexNotSupported", KapsuleErrorKind.NotImplemented,
+                $"{name} is an image index (a list of manifests, e.g. one per platform), not a single model image.{children} " +
+                "Name one manifest by digest: <repository>@sha256:<digest>.") { Target = name };
+        }
 
         private static IProgress<long>? Relay(IProgress<BlobProgress>? progress, Descriptor blob)
             => progress == null ? null : new RelayProgress(progress, blob);
@@ -219,7 +185,12 @@ namespace Kapsule.Content
             public void Report(long value) => _target.Report(new BlobProgress(_blob, value));
         }
 
-        private static async Task ForEachAsync<T>(IEnumerable<T> items, int parallelism, Func<T, Task> body, CancellationToken cancellationToken)
+        /// <summary>
+        /// Runs <paramref name="body"/> for each item, at most <paramref name="parallelism"/> at once. The first
+        /// failure cancels the others (downloads keep their partial files for the next attempt) and is the one
+        /// reported.
+        /// </summary>
+        private static async Task ForEachAsync<T>(IEnumerable<T> items, int parallelism, Func<T, CancellationToken, Task> body, CancellationToken cancellationToken)
         {
             using var gate = new SemaphoreSlim(Math.Max(1, parallelism));
             using var failed = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -231,7 +202,7 @@ namespace Kapsule.Content
                     await gate.WaitAsync(failed.Token).ConfigureAwait(false);
                     tasks.Add(Task.Run(async () =>
                     {
-                        try { await body(item).ConfigureAwait(false); }
+                        try { await body(item, failed.Token).ConfigureAwait(false); }
                         catch { failed.Cancel(); throw; }
                         finally { gate.Release(); }
                     }));
@@ -247,7 +218,6 @@ namespace Kapsule.Content
             }
             catch
             {
-                // Report the first real failure rather than the cancellations it caused in the others.
                 var first = tasks.Where(t => t.IsFaulted).Select(t => t.Exception!.GetBaseException())
                     .FirstOrDefault(e => !(e is OperationCanceledException));
                 if (first != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(first).Throw();
@@ -255,13 +225,5 @@ namespace Kapsule.Content
             }
             cancellationToken.ThrowIfCancellationRequested();
         }
-
-        private static KapsuleException TooDeep(Descriptor d)
-            => new KapsuleException(ErrorIds.InvalidManifest, KapsuleErrorKind.InvalidData,
-                $"Index {d.Digest} nests deeper than {MaxDepth} levels; it was refused.") { Target = d.Digest.ToString() };
-
-        private static KapsuleException SizeMismatch(Descriptor d, long actual)
-            => new KapsuleException(ErrorIds.SizeMismatch, KapsuleErrorKind.InvalidData,
-                $"Manifest {d.Digest} is {actual} bytes, but the index declares {d.Size}; it was refused.") { Target = d.Digest.ToString() };
     }
 }

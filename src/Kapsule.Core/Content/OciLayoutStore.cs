@@ -77,10 +77,11 @@ namespace Kapsule.Content
             Directory.CreateDirectory(TempDir);
             Directory.CreateDirectory(PartialDir);
             var layout = Path.Combine(Root, "oci-layout");
-            if (!File.Exists(layout)) WriteAtomically(layout, Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}"));
-            if (!File.Exists(IndexPath))
+            if (!File.Exists(layout) || !File.Exists(IndexPath))
             {
+                // Two commands creating the same store at once: one writes, the other finds the files there.
                 using var _ = FileLock.Acquire(IndexLockPath, true, LockTimeout, CancellationToken.None);
+                if (!File.Exists(layout)) WriteAtomically(layout, Encoding.UTF8.GetBytes("{\"imageLayoutVersion\":\"1.0.0\"}"));
                 if (!File.Exists(IndexPath)) WriteAtomically(IndexPath, new ImageIndex().ToBytes());
             }
         }
@@ -214,7 +215,15 @@ namespace Kapsule.Content
         {
             var dest = BlobPath(digest);
             Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
-            if (File.Exists(dest)) return; // same digest, same bytes: already there
+            var existing = new FileInfo(dest);
+            if (existing.Exists)
+            {
+                // Same digest, same size: the same bytes, already there. A different size means the file on disk is
+                // damaged; the verified copy replaces it.
+                if (existing.Length == new FileInfo(temp).Length) return;
+                File.Replace(temp, dest, null);
+                return;
+            }
             try
             {
                 File.Move(temp, dest);
@@ -223,6 +232,21 @@ namespace Kapsule.Content
             {
                 // another writer published the same blob first
             }
+        }
+
+        /// <summary>
+        /// Moves a blob that failed verification out of blobs/ (to .kapsule/corrupt/), so the next pull or build
+        /// fetches it again instead of trusting it. Returns where it went, or null when it was not there.
+        /// </summary>
+        public string? Quarantine(Digest digest)
+        {
+            var path = BlobPath(digest);
+            if (!File.Exists(path)) return null;
+            var dir = Path.Combine(StateDir, "corrupt");
+            Directory.CreateDirectory(dir);
+            var target = Path.Combine(dir, $"{digest.Algorithm}-{digest.Hex}-{DateTime.UtcNow:yyyyMMddHHmmss}");
+            File.Move(path, target);
+            return target;
         }
 
         internal string NewTempPath()
@@ -319,7 +343,7 @@ namespace Kapsule.Content
             using var lease = FileLock.Acquire(LeaseLockPath, true, timeout, cancellationToken);
             using var indexLock = FileLock.Acquire(IndexLockPath, true, timeout, cancellationToken);
             var reachable = new HashSet<Digest>();
-            foreach (var entry in LoadIndex().Manifests) Mark(entry, reachable, 0);
+            foreach (var entry in LoadIndex().Manifests) Mark(entry, reachable);
 
             var report = new GarbageReport();
             var blobsRoot = Path.Combine(Root, "blobs");
@@ -348,10 +372,14 @@ namespace Kapsule.Content
             return report;
         }
 
-        private void Mark(Descriptor d, HashSet<Digest> reachable, int depth)
+        /// <summary>
+        /// Marks a node and all it references. Manifests and indexes are read by their structure; any other JSON
+        /// document (an artifact manifest of another tool, a manifest this version cannot parse) keeps every
+        /// digest it mentions, so garbage collection never deletes what another tool's image needs.
+        /// </summary>
+        private void Mark(Descriptor d, HashSet<Digest> reachable)
         {
-            if (!reachable.Add(d.Digest) || depth > 8) return;
-            if (!HasBlob(d.Digest)) return;
+            if (!reachable.Add(d.Digest) || !HasBlob(d.Digest) || BlobSize(d.Digest) > Manifest.MaxBytes) return;
             try
             {
                 if (MediaTypes.IsManifest(d.MediaType))
@@ -359,18 +387,57 @@ namespace Kapsule.Content
                     var m = ReadManifest(d);
                     reachable.Add(m.Config.Digest);
                     foreach (var l in m.Layers) reachable.Add(l.Digest);
-                    if (m.Subject != null) Mark(m.Subject, reachable, depth + 1);
+                    if (m.Subject != null) Mark(m.Subject, reachable);
+                    return;
                 }
-                else if (MediaTypes.IsIndex(d.MediaType))
+                if (MediaTypes.IsIndex(d.MediaType))
                 {
                     var idx = ImageIndex.Parse(ReadBlobBytes(d.Digest));
-                    foreach (var child in idx.Manifests) Mark(child, reachable, depth + 1);
-                    if (idx.Subject != null) Mark(idx.Subject, reachable, depth + 1);
+                    foreach (var child in idx.Manifests) Mark(child, reachable);
+                    if (idx.Subject != null) Mark(idx.Subject, reachable);
+                    return;
                 }
             }
             catch (KapsuleException)
             {
-                // A broken manifest keeps only itself; Test-KapsuleImage reports it.
+                // fall through to the conservative scan
+            }
+            MarkMentioned(d.Digest, reachable);
+        }
+
+        private void MarkMentioned(Digest digest, HashSet<Digest> reachable)
+        {
+            byte[] bytes;
+            try { bytes = File.ReadAllBytes(BlobPath(digest)); }
+            catch (IOException) { return; }
+            try
+            {
+                using var doc = System.Text.Json.JsonDocument.Parse(bytes);
+                var pending = new Stack<System.Text.Json.JsonElement>();
+                pending.Push(doc.RootElement.Clone());
+                while (pending.Count > 0)
+                {
+                    var e = pending.Pop();
+                    if (e.ValueKind == System.Text.Json.JsonValueKind.Object)
+                    {
+                        foreach (var p in e.EnumerateObject()) pending.Push(p.Value);
+                    }
+                    else if (e.ValueKind == System.Text.Json.JsonValueKind.Array)
+                    {
+                        foreach (var item in e.EnumerateArray()) pending.Push(item);
+                    }
+                    else if (e.ValueKind == System.Text.Json.JsonValueKind.String && Digest.TryParse(e.GetString(), out var mentioned)
+                             && !reachable.Contains(mentioned))
+                    {
+                        // A mentioned document may itself reference more: follow it the same way.
+                        if (HasBlob(mentioned)) Mark(new Descriptor("application/octet-stream", mentioned, 0), reachable);
+                        else reachable.Add(mentioned);
+                    }
+                }
+            }
+            catch (System.Text.Json.JsonException)
+            {
+                // not JSON: it references nothing
             }
         }
 

@@ -89,9 +89,17 @@ namespace Kapsule.Content
             }
             finally
             {
-                // What was written stays, and matches the hash state: the next attempt resumes from here.
+                // What was written stays and the next attempt resumes from here. If a failed write left the hash
+                // ahead of the file, the file is the truth: trim it and hash it again.
                 Length += copied.Bytes;
                 file.Flush();
+                if (copied.Hashed != copied.Bytes)
+                {
+                    file.SetLength(Length);
+                    _hasher!.Dispose();
+                    _hasher = DigestHasher.Create(Digest.Algorithm);
+                    HashExisting();
+                }
             }
         }
 

@@ -119,7 +119,11 @@ namespace Kapsule.Oci
             if (e.TryGetProperty("urls", out var urls) && urls.ValueKind == JsonValueKind.Array)
             {
                 d.Urls = new List<string>();
-                foreach (var u in urls.EnumerateArray()) d.Urls.Add(u.GetString() ?? string.Empty);
+                foreach (var u in urls.EnumerateArray())
+                {
+                    if (u.ValueKind != JsonValueKind.String) throw Json.Invalid($"{where}.urls must hold strings");
+                    d.Urls.Add(u.GetString()!);
+                }
             }
             if (e.TryGetProperty("platform", out var p) && p.ValueKind == JsonValueKind.Object) d.Platform = Platform.Read(p, where + ".platform");
             var data = Json.OptString(e, "data", where);

@@ -59,7 +59,7 @@ namespace Kapsule.Oci
             using var doc = Json.Parse(bytes, "manifest");
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw Json.Invalid("a manifest must be a JSON object");
-            if (!root.TryGetProperty("schemaVersion", out var sv) || sv.ValueKind != JsonValueKind.Number || sv.GetInt32() != 2)
+            if (!root.TryGetProperty("schemaVersion", out var sv) || sv.ValueKind != JsonValueKind.Number || !sv.TryGetInt32(out var version) || version != 2)
                 throw Json.Invalid("manifest schemaVersion must be 2");
             var mediaType = Json.OptString(root, "mediaType", "manifest") ?? mediaTypeHint ?? MediaTypes.OciManifest;
             if (!MediaTypes.IsManifest(mediaType))
@@ -131,7 +131,7 @@ namespace Kapsule.Oci
             using var doc = Json.Parse(bytes, "index");
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw Json.Invalid("an index must be a JSON object");
-            if (!root.TryGetProperty("schemaVersion", out var sv) || sv.ValueKind != JsonValueKind.Number || sv.GetInt32() != 2)
+            if (!root.TryGetProperty("schemaVersion", out var sv) || sv.ValueKind != JsonValueKind.Number || !sv.TryGetInt32(out var version) || version != 2)
                 throw Json.Invalid("index schemaVersion must be 2");
             var idx = new ImageIndex
             {

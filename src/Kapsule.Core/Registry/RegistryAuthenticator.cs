@@ -55,6 +55,9 @@ namespace Kapsule.Registry
         public async Task ApplyAsync(HttpRequestMessage request, string registry, Uri baseUri, string? scope, CancellationToken cancellationToken)
         {
             if (!_states.TryGetValue(registry, out var state)) return;
+            // Only to the registry itself: an upload Location may name another host or drop to plain HTTP.
+            var target = request.RequestUri;
+            if (target == null || target.Scheme != baseUri.Scheme || !string.Equals(target.Authority, baseUri.Authority, StringComparison.OrdinalIgnoreCase)) return;
             if (state.BasicHeader != null)
             {
                 request.Headers.Authorization = new AuthenticationHeaderValue("Basic", state.BasicHeader);
@@ -180,11 +183,28 @@ namespace Kapsule.Registry
             }
         }
 
+        private async Task<HttpResponseMessage> SendTokenRequestAsync(HttpRequestMessage request, string registry, Uri realm,
+            CancellationToken timeout, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return await _http.SendAsync(request, timeout).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The token service of {registry} ({realm.Authority}) did not answer in time.", e);
+            }
+        }
+
         private async Task<string?> FetchTokenAsync(State state, string registry, string scope, CancellationToken cancellationToken)
         {
             var challenge = state.Bearer!;
             var credential = await CredentialAsync(registry, cancellationToken).ConfigureAwait(false);
-            if (credential?.RegistryToken is string ready && ready.Length > 0) return ready;
+            if (credential?.RegistryToken is string ready && ready.Length > 0)
+            {
+                state.Tokens[scope] = (ready, DateTime.UtcNow.AddMinutes(5));
+                return ready;
+            }
 
             if (!Uri.TryCreate(challenge.Realm, UriKind.Absolute, out var realm) || (realm.Scheme != Uri.UriSchemeHttps && realm.Scheme != Uri.UriSchemeHttp))
                 throw new KapsuleException(RegistryErrorIds.RegistryError, KapsuleErrorKind.ProtocolError,
@@ -222,9 +242,14 @@ namespace Kapsule.Registry
                 }
             }
 
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.IdleTimeout < TimeSpan.FromMinutes(1) ? _options.IdleTimeout : TimeSpan.FromMinutes(1));
             using (request)
-            using (var response = await _http.SendAsync(request, cancellationToken).ConfigureAwait(false))
+            using (var response = await SendTokenRequestAsync(request, registry, realm, timeout.Token, cancellationToken).ConfigureAwait(false))
             {
+                if (response.Content.Headers.ContentLength > 1024 * 1024)
+                    throw new KapsuleException(RegistryErrorIds.RegistryError, KapsuleErrorKind.ProtocolError,
+                        $"The token service of {registry} sent an answer over 1 MiB; it was refused.") { Target = registry };
                 var body = await response.Content.ReadAsStringAsync().ConfigureAwait(false);
                 if (response.StatusCode == HttpStatusCode.Unauthorized || response.StatusCode == HttpStatusCode.Forbidden)
                 {

@@ -244,8 +244,11 @@ namespace Kapsule.Registry
         private async Task<HttpResponseMessage> SendOnceAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
             // The idle timeout covers the wait for response headers; bodies are read with the caller's token.
+            // The idle timeout restarts whenever the request body is read, so a long upload is limited by
+            // silence, not by its length.
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             cts.CancelAfter(_options.IdleTimeout);
+            if (request.Content is UploadContent upload) upload.Body.Activity = () => ResetTimer(cts, _options.IdleTimeout);
             try
             {
                 return await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
@@ -254,6 +257,24 @@ namespace Kapsule.Registry
             {
                 throw new TimeoutException($"No answer within {_options.IdleTimeout.TotalSeconds:0} s.", e);
             }
+        }
+
+        private static void ResetTimer(CancellationTokenSource cts, TimeSpan after)
+        {
+            try { cts.CancelAfter(after); }
+            catch (ObjectDisposedException) { }
+        }
+
+        /// <summary>A streamed request body whose reads keep the request's idle timer alive.</summary>
+        private sealed class UploadContent : StreamContent
+        {
+            public UploadContent(ProgressStream body) : base(body, IoBuffer)
+            {
+                Body = body;
+                Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            }
+
+            public ProgressStream Body { get; }
         }
 
         internal static bool IsTransient(Exception e, CancellationToken cancellationToken)
@@ -295,10 +316,9 @@ namespace Kapsule.Registry
 
         private KapsuleException Unreachable(string registry, Exception e, int attempts)
         {
-            if (e.GetBaseException() is System.Security.Authentication.AuthenticationException || _tlsFailures.ContainsKey(registry))
-            {
-                if (_tlsFailures.TryGetValue(registry, out var why)) return TlsUntrusted(registry, why, e);
-            }
+            var host = registry == "docker.io" ? "registry-1.docker.io" : registry;
+            if (_tlsFailures.TryGetValue(host, out var why) || _tlsFailures.TryGetValue(host + ":443", out why))
+                return TlsUntrusted(registry, why, e);
             return new KapsuleException(RegistryErrorIds.Unreachable, KapsuleErrorKind.ConnectionError,
                 $"Cannot reach {registry} after {attempts} attempt(s): {e.GetBaseException().Message}", e) { Target = registry };
         }
@@ -432,10 +452,11 @@ namespace Kapsule.Registry
         }
 
         /// <summary>Uploads a manifest under a tag or its digest; returns the digest the registry reports.</summary>
-        public async Task<Digest> PutManifestAsync(Reference reference, byte[] bytes, string mediaType, CancellationToken cancellationToken = default)
+        public async Task<Digest> PutManifestAsync(Reference reference, byte[] bytes, string mediaType, CancellationToken cancellationToken = default,
+            string algorithm = Digest.Sha256)
         {
             var target = reference.ToString();
-            var digest = Digest.Compute(bytes);
+            var digest = Digest.Compute(bytes, algorithm);
             using var response = await SendAsync(reference.Registry, Scope(reference.Repository, true), b =>
             {
                 var r = new HttpRequestMessage(HttpMethod.Put, Api(b, $"{reference.Repository}/manifests/{reference.Tag ?? digest.ToString()}"))
@@ -527,7 +548,12 @@ namespace Kapsule.Registry
                     if (response.StatusCode == HttpStatusCode.PartialContent)
                     {
                         var range = response.Content.Headers.ContentRange;
-                        if (range?.From != from) partial.Reset();
+                        if (range?.From != from || (range.Length.HasValue && range.Length.Value != blob.Size))
+                        {
+                            // Not the bytes asked for (or a multipart answer): keep what is on disk and ask again
+                            // for the whole blob rather than splice something unknown onto it.
+                            throw new IOException($"the registry answered a Range request for byte {from} with '{range?.ToString() ?? "no Content-Range"}'");
+                        }
                     }
                     else if (response.StatusCode == HttpStatusCode.OK)
                     {
@@ -548,7 +574,7 @@ namespace Kapsule.Registry
                     {
                         throw await FailureAsync(response, $"Download of blob {blob.Digest}", blob.Digest.ToString()).ConfigureAwait(false);
                     }
-                    using var body = await response.Content.ReadAsStreamAsync().ConfigureAwait(false);
+                    using var body = new IdleTimeoutStream(await response.Content.ReadAsStreamAsync().ConfigureAwait(false), _options.IdleTimeout);
                     try
                     {
                         await partial.AppendAsync(body, progress, cancellationToken).ConfigureAwait(false);
@@ -606,7 +632,16 @@ namespace Kapsule.Registry
                         await ChunkedUploadAsync(registry, repository, blob, session, open, progress, cancellationToken).ConfigureAwait(false);
                         return BlobPushOutcome.Uploaded;
                     }
-                    var fallback = await MonolithicUploadAsync(registry, repository, blob, session, open, progress, cancellationToken).ConfigureAwait(false);
+                    bool fallback;
+                    try
+                    {
+                        fallback = await MonolithicUploadAsync(registry, repository, blob, session, open, progress, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException) when (mode == UploadMode.Auto && blob.Size > _options.ChunkSize)
+                    {
+                        // A single request that stalls can be retried in chunks that each survive on their own.
+                        fallback = true;
+                    }
                     if (!fallback) return BlobPushOutcome.Uploaded;
                     if (mode == UploadMode.Monolithic)
                         throw new KapsuleException(RegistryErrorIds.Unsupported, KapsuleErrorKind.ProtocolError,
@@ -672,8 +707,7 @@ namespace Kapsule.Registry
         {
             using var response = await SendAsync(registry, Scope(repository, true), b =>
             {
-                var content = new StreamContent(new ProgressStream(open(0), progress, 0), IoBuffer);
-                content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                var content = new UploadContent(new ProgressStream(open(0), progress, 0));
                 content.Headers.ContentLength = blob.Size;
                 var r = new HttpRequestMessage(HttpMethod.Put, WithDigest(session.Location!, blob.Digest)) { Content = content };
                 // Large bodies ask first: a registry (or a proxy in front of it) that refuses the size says so
@@ -704,9 +738,7 @@ namespace Kapsule.Registry
                 {
                     using var response = await SendAsync(registry, Scope(repository, true), b =>
                     {
-                        var stream = new ProgressStream(new BoundedStream(open(start), length), progress, start);
-                        var content = new StreamContent(stream, IoBuffer);
-                        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+                        var content = new UploadContent(new ProgressStream(new BoundedStream(open(start), length), progress, start));
                         content.Headers.ContentLength = length;
                         var r = new HttpRequestMessage(new HttpMethod("PATCH"), location) { Content = content };
                         r.Content.Headers.TryAddWithoutValidation("Content-Range", $"{start}-{start + length - 1}");
@@ -735,7 +767,16 @@ namespace Kapsule.Registry
                     failures++;
                     if (failures >= _options.MaxAttempts) throw Unreachable(registry, e, failures);
                     await DelayAsync(failures, null, cancellationToken).ConfigureAwait(false);
-                    var status = await UploadStatusAsync(registry, repository, location, cancellationToken).ConfigureAwait(false);
+                    (long Offset, Uri? Location) status;
+                    try
+                    {
+                        status = await UploadStatusAsync(registry, repository, location, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (KapsuleException lost)
+                    {
+                        // The registry dropped the session (BLOB_UPLOAD_UNKNOWN/INVALID): start a new one.
+                        throw new IOException($"the upload session was lost ({lost.Message})", lost);
+                    }
                     if (status.Location != null) location = status.Location;
                     offset = status.Offset;
                     Log($"{blob.Digest}: chunk failed ({e.GetBaseException().Message}); the registry has {offset} bytes, going on from there.");

@@ -33,8 +33,12 @@ namespace Kapsule.Registry
             return n;
         }
 
+        /// <summary>Called on every read: the upload is alive (resets the idle timer of the request).</summary>
+        public Action? Activity { get; set; }
+
         private void Advance(int n)
         {
+            Activity?.Invoke();
             if (n <= 0) return;
             _position += n;
             _progress?.Report(_position);
@@ -85,6 +89,53 @@ namespace Kapsule.Registry
             return n;
         }
 
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing) _inner.Dispose();
+            base.Dispose(disposing);
+        }
+    }
+
+    /// <summary>
+    /// A response body that fails with <see cref="TimeoutException"/> when no byte arrives for the idle time
+    /// (a silently dead connection), so a download is resumed instead of hanging.
+    /// </summary>
+    internal sealed class IdleTimeoutStream : Stream
+    {
+        private readonly Stream _inner;
+        private readonly TimeSpan _idle;
+
+        public IdleTimeoutStream(Stream inner, TimeSpan idle)
+        {
+            _inner = inner;
+            _idle = idle;
+        }
+
+        public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+        {
+            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            cts.CancelAfter(_idle);
+            try
+            {
+                return await _inner.ReadAsync(buffer, offset, count, cts.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"No data for {_idle.TotalSeconds:0} s.", e);
+            }
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
         public override bool CanRead => true;
         public override bool CanSeek => false;
         public override bool CanWrite => false;

@@ -331,3 +331,51 @@ namespace Kapsule.Tests.Content
         }
     }
 }
+
+namespace Kapsule.Tests.Content
+{
+    public class StoreRepairTests : IDisposable
+    {
+        private readonly TempStore _t = new TempStore();
+        public void Dispose() => _t.Dispose();
+
+        [Fact]
+        public async Task AVerifiedCopyReplacesADamagedBlobOfAnotherSize()
+        {
+            var data = Encoding.ASCII.GetBytes("the real weights");
+            var digest = Digest.Compute(data);
+            Directory.CreateDirectory(Path.GetDirectoryName(_t.Store.BlobPath(digest))!);
+            File.WriteAllText(_t.Store.BlobPath(digest), "truncated");
+            await _t.Store.WriteBlobAsync(new MemoryStream(data), "x/y", digest, data.Length);
+            Assert.Equal(data, File.ReadAllBytes(_t.Store.BlobPath(digest)));
+        }
+
+        [Fact]
+        public async Task QuarantineMovesABlobOutOfTheStore()
+        {
+            var d = await _t.Store.WriteBlobAsync(Encoding.ASCII.GetBytes("abc"), "x/y");
+            var moved = _t.Store.Quarantine(d.Digest);
+            Assert.False(_t.Store.HasBlob(d.Digest));
+            Assert.True(File.Exists(moved));
+            Assert.Null(_t.Store.Quarantine(d.Digest));
+        }
+
+        [Fact]
+        public async Task GarbageCollectionKeepsWhatAForeignArtifactMentions()
+        {
+            // Another tool's entry in index.json: a media type Kapsule does not parse, listing its blobs its own way.
+            var blob = await _t.Store.WriteBlobAsync(Encoding.ASCII.GetBytes("payload of another tool"), "x/y");
+            var orphan = await _t.Store.WriteBlobAsync(Encoding.ASCII.GetBytes("nobody needs me"), "x/y");
+            var artifact = Encoding.UTF8.GetBytes("{\"mediaType\":\"application/vnd.oci.artifact.manifest.v1+json\",\"blobs\":[{\"digest\":\"" + blob.Digest + "\",\"size\":23}]}");
+            var a = await _t.Store.WriteBlobAsync(artifact, "application/vnd.oci.artifact.manifest.v1+json");
+            _t.Store.Tag("other-tool", a);
+
+            var report = _t.Store.CollectGarbage();
+
+            Assert.True(_t.Store.HasBlob(blob.Digest));
+            Assert.True(_t.Store.HasBlob(a.Digest));
+            Assert.False(_t.Store.HasBlob(orphan.Digest));
+            Assert.Equal(1, report.BlobsRemoved);
+        }
+    }
+}
