@@ -114,6 +114,8 @@ namespace Kapsule.Registry
     {
         private readonly Stream _inner;
         private readonly TimeSpan _idle;
+        private CancellationTokenSource? _timer;
+        private CancellationToken _linkedTo;
 
         public IdleTimeoutStream(Stream inner, TimeSpan idle)
         {
@@ -123,11 +125,17 @@ namespace Kapsule.Registry
 
         public override async Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         {
-            using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            cts.CancelAfter(_idle);
+            // One timer for the whole body, pushed back on every read (cheaper than a new one per read).
+            if (_timer == null || _linkedTo != cancellationToken)
+            {
+                _timer?.Dispose();
+                _timer = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                _linkedTo = cancellationToken;
+            }
+            _timer.CancelAfter(_idle);
             try
             {
-                return await _inner.ReadAsync(buffer, offset, count, cts.Token).ConfigureAwait(false);
+                return await _inner.ReadAsync(buffer, offset, count, _timer.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -148,7 +156,11 @@ namespace Kapsule.Registry
 
         protected override void Dispose(bool disposing)
         {
-            if (disposing) _inner.Dispose();
+            if (disposing)
+            {
+                _inner.Dispose();
+                _timer?.Dispose();
+            }
             base.Dispose(disposing);
         }
     }
