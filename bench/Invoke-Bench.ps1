@@ -29,7 +29,7 @@ param(
     [Parameter(Mandatory)][string] $ModulePath,
     [ValidateRange(1, 1048576)][int] $SizeMiB = 2048,
     [ValidateRange(1, 1048576)][int] $SmallSizeMiB = 256,
-    [ValidateRange(1, 99)][int] $Runs = 3,
+    [ValidateRange(1, 99)][int] $Runs = 5,
     [string] $OutFile = (Join-Path $PSScriptRoot 'RESULTS.md'),
     # Keep bench/work afterwards (default: deleted).
     [switch] $KeepWork
@@ -443,7 +443,7 @@ function Verdict([double] $ratio, [double] $target) {
 }
 $flat = @($memGrowth.Values | Where-Object { [Math]::Abs($_) -gt 32 }).Count -eq 0
 
-$defaults = $SizeMiB -eq 2048 -and $SmallSizeMiB -eq 256 -and $Runs -eq 3
+$defaults = $SizeMiB -eq 2048 -and $SmallSizeMiB -eq 256 -and $Runs -eq 5
 $command = if ($defaults) { 'dotnet pwsh -NoProfile ./build.ps1 Bench' } else {
     "dotnet pwsh -NoProfile ./bench/Invoke-Bench.ps1 -ModulePath ./output/Kapsule/<version>/Kapsule.psd1 -SizeMiB $SizeMiB -SmallSizeMiB $SmallSizeMiB -Runs $Runs"
 }
@@ -460,7 +460,7 @@ Generated $(Get-Date -Format 'yyyy-MM-dd HH:mm') (local time) by ``bench/Invoke-
 
 **Command:** ``$command``
 (the Bench task builds the module in Release and runs ``bench/Invoke-Bench.ps1 -ModulePath <built Kapsule.psd1>``
-with the defaults ``-SizeMiB 2048 -SmallSizeMiB 256 -Runs 3``).
+with the defaults ``-SizeMiB 2048 -SmallSizeMiB 256 -Runs 5``).
 
 **Machine:** $machine.
 
