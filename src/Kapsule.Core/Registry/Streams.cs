@@ -5,8 +5,22 @@ using System.Threading.Tasks;
 
 namespace Kapsule.Registry
 {
+    /// <summary>What every forward-only, read-only wrapper stream here shares: no seeking, no writing, no length.</summary>
+    internal abstract class ReadOnlyStream : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     /// <summary>Reports the absolute position (start + bytes read) as a body is sent.</summary>
-    internal sealed class ProgressStream : Stream
+    internal sealed class ProgressStream : ReadOnlyStream
     {
         private readonly Stream _inner;
         private readonly IProgress<long>? _progress;
@@ -44,15 +58,8 @@ namespace Kapsule.Registry
             _progress?.Report(_position);
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
         public override long Length => _inner.Length;
         public override long Position { get => _position; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -62,7 +69,7 @@ namespace Kapsule.Registry
     }
 
     /// <summary>At most <c>length</c> bytes of an inner stream (one chunk of a chunked upload).</summary>
-    internal sealed class BoundedStream : Stream
+    internal sealed class BoundedStream : ReadOnlyStream
     {
         private readonly Stream _inner;
         private long _remaining;
@@ -89,15 +96,6 @@ namespace Kapsule.Registry
             return n;
         }
 
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
@@ -110,7 +108,7 @@ namespace Kapsule.Registry
     /// A response body that fails with <see cref="TimeoutException"/> when no byte arrives for the idle time
     /// (a silently dead connection), so a download is resumed instead of hanging.
     /// </summary>
-    internal sealed class IdleTimeoutStream : Stream
+    internal sealed class IdleTimeoutStream : ReadOnlyStream
     {
         private readonly Stream _inner;
         private readonly TimeSpan _idle;
@@ -144,15 +142,6 @@ namespace Kapsule.Registry
         }
 
         public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {

@@ -12,7 +12,7 @@ namespace Kapsule.Tests.Content
     public class HashingCopierTests
     {
         /// <summary>Gives its bytes in uneven pieces, like a socket, and can fail after some of them.</summary>
-        private sealed class ChoppyStream : Stream
+        private sealed class ChoppyStream : Kapsule.Registry.ReadOnlyStream
         {
             private readonly byte[] _data;
             private readonly long _failAt;
@@ -28,15 +28,7 @@ namespace Kapsule.Tests.Content
                 _pos += n;
                 return n;
             }
-            public override bool CanRead => true;
-            public override bool CanSeek => false;
-            public override bool CanWrite => false;
-            public override long Length => throw new NotSupportedException();
             public override long Position { get => _pos; set => throw new NotSupportedException(); }
-            public override void Flush() { }
-            public override long Seek(long o, SeekOrigin s) => throw new NotSupportedException();
-            public override void SetLength(long v) => throw new NotSupportedException();
-            public override void Write(byte[] b, int o, int c) => throw new NotSupportedException();
         }
 
         private sealed class BrokenDisk : MemoryStream

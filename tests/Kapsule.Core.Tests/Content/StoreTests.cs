@@ -31,7 +31,7 @@ namespace Kapsule.Tests.Content
     }
 
     /// <summary>A stream that fails after a given number of bytes, like a dropped connection.</summary>
-    internal sealed class FailingStream : Stream
+    internal sealed class FailingStream : Kapsule.Registry.ReadOnlyStream
     {
         private readonly Stream _inner;
         private readonly long _failAfter;
@@ -44,15 +44,7 @@ namespace Kapsule.Tests.Content
             _read += n;
             return n;
         }
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
         public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 
     public class StoreTests : IDisposable
