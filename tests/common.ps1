@@ -10,7 +10,9 @@ $script:KapsuleModulePath = $modulePath
 Import-Module $modulePath -Force -ErrorAction Stop
 
 function New-TestFolder([string] $Name = 'kapsule') {
-    $p = Join-Path ([IO.Path]::GetTempPath()) ("$Name-" + [guid]::NewGuid().ToString('N'))
+    # Inside Pester, under TestDrive, which Pester deletes after each test file: stores full of blobs never pile up.
+    $root = if (Get-Variable -Name TestDrive -ValueOnly -ErrorAction Ignore) { $TestDrive } else { [IO.Path]::GetTempPath() }
+    $p = Join-Path $root ("$Name-" + [guid]::NewGuid().ToString('N'))
     New-Item -ItemType Directory -Path $p -Force | Out-Null
     return $p
 }
@@ -39,4 +41,8 @@ function New-TestModelImage {
             'application/vnd.oci.image.manifest.v1+json', 'application/vnd.cncf.model.manifest.v1+json', $null, $ct).GetAwaiter().GetResult()
     }
     finally { $asm.Dispose() }
+}
+
+function New-TestCredential([string] $UserName, [string] $Password) {
+    [pscredential]::new($UserName, (ConvertTo-SecureString $Password -AsPlainText -Force))
 }

@@ -50,7 +50,7 @@ namespace Kapsule.PowerShell
         private void Pull(string text)
         {
             var source = ImageLocation.Parse(text, GetUnresolvedProviderPathFromPSPath);
-            var target = Path != null ? OpenFolder(GetUnresolvedProviderPathFromPSPath(Path), true) : Store;
+            var target = Path != null ? new OciLayoutStore(GetUnresolvedProviderPathFromPSPath(Path), true) : Store;
             string name;
             if (Name != null) name = Path != null ? Name : NormalizeName(Name);
             else if (source.IsFolder)
@@ -74,7 +74,7 @@ namespace Kapsule.PowerShell
                     TransferResult result;
                     if (source.IsFolder)
                     {
-                        var from = OpenFolder(source.Folder!, false);
+                        var from = new OciLayoutStore(source.Folder!, false);
                         var manifest = ResolveInLayout(from, source.Tag, text);
                         result = await ImageTransfer.CopyAsync(from, manifest, target, name, progress, ct).ConfigureAwait(false);
                     }

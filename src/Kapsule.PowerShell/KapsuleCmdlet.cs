@@ -87,10 +87,7 @@ namespace Kapsule.PowerShell
             }
         }
 
-        protected void PostObject(object value) => Post(() => WriteObject(value));
         protected void PostVerbose(string message) => Post(() => WriteVerbose(message));
-        protected void PostWarning(string message) => Post(() => WriteWarning(message));
-        protected void PostError(ErrorRecord record) => Post(() => WriteError(record));
 
         /// <summary>Turns any failure into an ErrorRecord with a specific ErrorId and category.</summary>
         protected static ErrorRecord ToErrorRecord(Exception exception, object? target = null)

@@ -60,9 +60,6 @@ namespace Kapsule.PowerShell
         /// <summary>Logins stored by Connect-KapsuleRegistry, docker login or podman login.</summary>
         protected static ICredentialProvider? DefaultCredentialProvider() => new DockerConfigCredentialProvider();
 
-        /// <summary>Opens an OCI layout folder given by the user.</summary>
-        protected OciLayoutStore OpenFolder(string folder, bool create) => new OciLayoutStore(folder, create);
-
         /// <summary>The image called <paramref name="tag"/> in a layout, or its only image when no tag is given.</summary>
         protected static Descriptor ResolveInLayout(OciLayoutStore layout, string? tag, string shownAs)
         {

@@ -72,7 +72,7 @@ namespace Kapsule.PowerShell
             else if (ImageLocation.IsOciFolder(Reference))
             {
                 var loc = ImageLocation.Parse(Reference, GetUnresolvedProviderPathFromPSPath);
-                source = OpenFolder(loc.Folder!, false);
+                source = new OciLayoutStore(loc.Folder!, false);
                 manifest = ResolveInLayout(source, loc.Tag, Reference);
                 name = manifest.GetAnnotation(Annotations.RefName);
             }
@@ -104,7 +104,7 @@ namespace Kapsule.PowerShell
                 {
                     if (destination.IsFolder)
                     {
-                        var target = OpenFolder(destination.Folder!, true);
+                        var target = new OciLayoutStore(destination.Folder!, true);
                         var tag = destination.Tag ?? TagOf(name) ?? "latest";
                         result = await ImageTransfer.CopyAsync(source, manifest, target, tag, progress, ct).ConfigureAwait(false);
                         published = KapsuleImage.Load(target, target.Resolve(tag)!);

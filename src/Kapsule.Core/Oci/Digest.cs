@@ -113,7 +113,6 @@ namespace Kapsule.Oci
     {
         private readonly IncrementalHash _hash;
         private readonly string _algorithm;
-        public long BytesHashed { get; private set; }
 
         private DigestHasher(string algorithm, IncrementalHash hash)
         {
@@ -135,7 +134,6 @@ namespace Kapsule.Oci
         public void Append(byte[] buffer, int offset, int count)
         {
             _hash.AppendData(buffer, offset, count);
-            BytesHashed += count;
         }
 
         public Digest Finish() => Digest.FromHash(_algorithm, _hash.GetHashAndReset());

@@ -153,9 +153,12 @@ namespace Kapsule.Registry
             return task;
         }
 
+        /// <summary>The host that serves a registry's API (Docker Hub's is not docker.io itself).</summary>
+        private static string HostOf(string registry) => registry == "docker.io" ? "registry-1.docker.io" : registry;
+
         private async Task<Uri> ProbeBaseUriAsync(string registry, CancellationToken cancellationToken)
         {
-            var host = registry == "docker.io" ? "registry-1.docker.io" : registry;
+            var host = HostOf(registry);
             var https = new Uri("https://" + host + "/");
             bool mayUseHttp = _options.AllowInsecure || Reference.IsLoopbackRegistry(registry);
             if (!mayUseHttp) return https;
@@ -316,7 +319,7 @@ namespace Kapsule.Registry
 
         private KapsuleException Unreachable(string registry, Exception e, int attempts)
         {
-            var host = registry == "docker.io" ? "registry-1.docker.io" : registry;
+            var host = HostOf(registry);
             if (_tlsFailures.TryGetValue(host, out var why) || _tlsFailures.TryGetValue(host + ":443", out why))
                 return TlsUntrusted(registry, why, e);
             return new KapsuleException(RegistryErrorIds.Unreachable, KapsuleErrorKind.ConnectionError,

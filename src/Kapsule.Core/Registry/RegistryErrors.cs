@@ -64,7 +64,7 @@ namespace Kapsule.Registry
                         $"{what}: access denied (403).{suffix} The account lacks permission for this repository.")
                     { Target = target };
                 case 404:
-                    if (code == "BLOB_UNKNOWN" || code == "BLOB_UPLOAD_UNKNOWN")
+                    if (code == "BLOB_UNKNOWN" || code == "BLOB_UPLOAD_UNKNOWN" || code == "BLOB_UPLOAD_INVALID")
                         return new KapsuleException(RegistryErrorIds.BlobNotFound, KapsuleErrorKind.ObjectNotFound, $"{what}: the blob is not in the registry.{suffix}") { Target = target };
                     if (code == "NAME_UNKNOWN")
                         return new KapsuleException(RegistryErrorIds.RepositoryNotFound, KapsuleErrorKind.ObjectNotFound, $"{what}: the repository does not exist.{suffix}") { Target = target };
