@@ -86,6 +86,11 @@ Describe 'Push and pull through a registry' -Tag 'Registry' {
             $tags = $client.ListTagsAsync($proxy.HostPort, 'team/tags', 2, [Threading.CancellationToken]::None).GetAwaiter().GetResult()
             # docker-registry 2.8 answers tags/list in one page whatever n is; paging is covered by xunit.
             @($tags | Sort-Object) | Should -Be @('a', 'b', 'c', 'd', 'e')
+            # HEAD of a manifest names it without its body; a tag that is not there is null, not an error
+            $ct = [Threading.CancellationToken]::None
+            $head = $client.HeadManifestAsync([Kapsule.Oci.Reference]::Parse("$($proxy.HostPort)/team/tags:c", $true), $ct).GetAwaiter().GetResult()
+            "$($head.Digest)" | Should -Be (Get-KapsuleImage -StorePath $src $ref).Digest
+            $client.HeadManifestAsync([Kapsule.Oci.Reference]::Parse("$($proxy.HostPort)/team/tags:zz", $true), $ct).GetAwaiter().GetResult() | Should -BeNullOrEmpty
         }
         finally { $client.Dispose(); Stop-FaultProxy $proxy }
     }
@@ -241,6 +246,38 @@ Describe 'Push and pull through a registry' -Tag 'Registry' {
         (Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/team/model@$digest").Digest | Should -Be $digest
     }
 
+    It 'resumes a chunked upload from the registry''s offset after a refused chunk' {
+        # A 503 the registry never saw: the session is intact, the client asks how far it got and goes on.
+        $proxy = Start-FaultProxy -Target $reg -FailEvery 2 -Match '^PATCH '
+        try {
+            $target = "$($proxy.HostPort)/team/chunk-503:v1"
+            Publish-KapsuleImage -StorePath $src $ref -Destination $target -UploadMode Chunked -ChunkSize 1MB
+            $log = (Get-FaultProxyStats -Proxy $proxy).log
+            @($log | Where-Object { $_.method -eq 'PATCH' -and $_.status -eq 503 }).Count | Should -BeGreaterThan 0
+            @($log | Where-Object { $_.method -eq 'GET' -and $_.target -match '/blobs/uploads/' -and $_.status -eq 204 }).Count | Should -BeGreaterThan 0
+            @($log | Where-Object { $_.method -eq 'POST' }).Count | Should -Be 3   # one session per blob: none restarted
+        }
+        finally { Stop-FaultProxy $proxy }
+        (Get-KapsuleModel -StorePath (New-TestFolder 'dst') "$($reg.HostPort)/team/chunk-503:v1").Digest | Should -Be (Get-KapsuleImage -StorePath $src $ref).Digest
+    }
+
+    It 'starts a new upload session when the registry dropped the old one' {
+        # A chunk whose answer is lost after the registry took it: distribution then refuses the old session's
+        # state (BLOB_UPLOAD_INVALID), so the client opens a new session for that blob.
+        $proxy = Start-FaultProxy -Target $reg -DropEvery 4 -Match '^PATCH '
+        try {
+            $target = "$($proxy.HostPort)/team/chunk-drop:v1"
+            Publish-KapsuleImage -StorePath $src $ref -Destination $target -UploadMode Chunked -ChunkSize 1MB
+            $log = (Get-FaultProxyStats -Proxy $proxy).log
+            @($log | Where-Object { $_.fault -eq 'drop' }).Count | Should -Be 1
+            @($log | Where-Object { $_.method -eq 'POST' }).Count | Should -Be 4   # three blobs, one of them twice
+        }
+        finally { Stop-FaultProxy $proxy }
+        $dst = New-TestFolder 'dst'
+        (Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/team/chunk-drop:v1").Digest | Should -Be (Get-KapsuleImage -StorePath $src $ref).Digest
+        (Test-KapsuleImage -StorePath $dst "$($reg.HostPort)/team/chunk-drop:v1").Passed | Should -BeTrue
+    }
+
     It 'reports a missing image with KapsuleManifestNotFound and leaves the store unchanged' {
         $dst = New-TestFolder 'dst'
         { Get-KapsuleModel -StorePath $dst "$($reg.HostPort)/team/none:v9" -ErrorAction Stop } |
@@ -312,8 +349,8 @@ Describe 'Push and pull through a registry' -Tag 'Registry' {
 Describe 'Basic auth (htpasswd)' -Tag 'Registry' {
     BeforeAll {
         $reg = Start-TestRegistry -BasicAuth
-        $cred = [pscredential]::new($reg.UserName, (ConvertTo-SecureString $reg.Password -AsPlainText -Force))
-        $bad = [pscredential]::new($reg.UserName, (ConvertTo-SecureString 'wrong-password' -AsPlainText -Force))
+        $cred = New-TestCredential $reg.UserName $reg.Password
+        $bad = New-TestCredential $reg.UserName 'wrong-password'
         $src = New-TestFolder 'src'
         $ref = "$($reg.HostPort)/secure/model:v1"
         $null = New-PushableImage $src $ref 1MB 5
@@ -401,8 +438,8 @@ Describe 'TLS with a generated CA' -Tag 'Registry' {
 Describe 'Bearer token auth' -Tag 'Registry' {
     BeforeAll {
         $reg = Start-TestRegistry -TokenAuth
-        $cred = [pscredential]::new($reg.UserName, (ConvertTo-SecureString $reg.Password -AsPlainText -Force))
-        $bad = [pscredential]::new($reg.UserName, (ConvertTo-SecureString 'nope' -AsPlainText -Force))
+        $cred = New-TestCredential $reg.UserName $reg.Password
+        $bad = New-TestCredential $reg.UserName 'nope'
         $src = New-TestFolder 'src'
         $ref = "$($reg.HostPort)/token/model:v1"
         $null = New-PushableImage $src $ref 1MB 13
@@ -433,7 +470,7 @@ Describe 'Bearer token auth' -Tag 'Registry' {
 Describe 'Anonymous tokens' -Tag 'Registry' {
     BeforeAll {
         $reg = Start-TestRegistry -TokenAuth -AnonymousPull
-        $cred = [pscredential]::new($reg.UserName, (ConvertTo-SecureString $reg.Password -AsPlainText -Force))
+        $cred = New-TestCredential $reg.UserName $reg.Password
         $src = New-TestFolder 'src'
         $ref = "$($reg.HostPort)/public/model:v1"
         $null = New-PushableImage $src $ref 256KB 21

@@ -93,5 +93,32 @@ namespace Kapsule.Tests.Registry
             Assert.Contains(seenByRegistry, r => r.StartsWith("POST ") && r.EndsWith("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("alice:s3cret"))));
             Assert.Equal(new[] { "PUT <none>" }, seenByOther.ToArray());
         }
+
+
+        [Fact]
+        public async Task ATokenRealmOnPlainHttpOffThisMachineNeverGetsThePassword()
+        {
+            int port = FreePort();
+            using var registry = new HttpListener();
+            registry.Prefixes.Add($"http://127.0.0.1:{port}/");
+            registry.Start();
+            var served = Serve(registry, ctx =>
+            {
+                ctx.Response.StatusCode = 401;
+                // .invalid never resolves: if the client tried to send the password there, the test would fail
+                // with a connection error instead of the refusal asserted below.
+                ctx.Response.AddHeader("WWW-Authenticate", "Bearer realm=\"http://tokens.kapsule.invalid/token\",service=\"r\"");
+            });
+            using var client = new RegistryClient(new RegistryClientOptions
+            {
+                Credentials = new StaticCredentialProvider(null, new RegistryCredential("alice", "s3cret")),
+                MaxAttempts = 1,
+            });
+            var ex = await Assert.ThrowsAsync<KapsuleException>(() => client.PingAsync($"127.0.0.1:{port}"));
+            registry.Stop();
+            Assert.Equal(RegistryErrorIds.InsecureCredentials, ex.ErrorId);
+            Assert.Contains("tokens.kapsule.invalid", ex.Message);
+            Assert.DoesNotContain("s3cret", ex.Message);
+        }
     }
 }
